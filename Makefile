@@ -1,0 +1,45 @@
+# The two commands of the README: `make book` and `make test`.
+# Each one creates .venv from the pinned requirements.txt when it is missing
+# or when requirements.txt / pyproject.toml changed, then does its job.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BUILD  := _build
+# The strict build re-executes every page from an empty cache: the normal
+# cache keys on a page's text and would not notice a broken package import.
+STRICT := $(BUILD)/strict
+
+.PHONY: help book test unit notebooks strict-book clean
+
+help:
+	@echo "make book   build the HTML book into $(BUILD)/html"
+	@echo "make test   unit tests, exercise notebooks (nbval) and a strict book build"
+	@echo "make clean  remove build output (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output .
+	@echo "Open the book: file://$(CURDIR)/$(BUILD)/html/index.html"
+
+test: unit notebooks strict-book
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests lstm_course
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval exercises -p no:cacheprovider
+
+strict-book: $(STAMP)
+	rm -rf $(STRICT)
+	$(BIN)/jupyter-book build . --path-output $(STRICT) -W -n --keep-going
+
+clean:
+	rm -rf $(BUILD) .pytest_cache
