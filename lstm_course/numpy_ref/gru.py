@@ -27,6 +27,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from ._matmul import matmul_over_time
 from ._validation import as_float_array, check_shape, check_weights
 from .activations import sigmoid
 
@@ -197,7 +198,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
     steps, batch, _ = x.shape
     h0 = np.zeros((batch, hidden), dtype=x.dtype) if h0 is None else h0
     check_shape("h0", h0, (batch, hidden))
-    ax = x @ w_ih.T  # (T, B, 3H): the input projection of every step at once
+    ax = matmul_over_time(x, w_ih.T)  # (T, B, 3H): the input projection of every step at once
     if b_ih is not None:
         ax += b_ih
     dtype = ax.dtype
@@ -242,7 +243,7 @@ def gru_backward(dh, cache: GRUCache, dh_n=None) -> GRUGrads:
     dax_flat = dax.reshape(steps * batch, GATES * hidden)
     dah_flat = dah.reshape(steps * batch, GATES * hidden)
     return GRUGrads(
-        dx=dax @ cache.w_ih,
+        dx=matmul_over_time(dax, cache.w_ih),
         dh0=dh_carry,
         dw_ih=dax_flat.T @ cache.x.reshape(steps * batch, -1),
         dw_hh=dah_flat.T @ h_prev.reshape(steps * batch, hidden),

@@ -33,6 +33,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from ._matmul import matmul_over_time, recurrent_weight_grad
 from ._validation import as_float_array, check_shape, check_weights
 from .activations import sigmoid
 
@@ -94,16 +95,25 @@ class LSTMGrads(NamedTuple):
     db_hh: Optional[np.ndarray]  # (4H,)
 
 
-def lstm_cell_forward(a, c_prev, peepholes=None):
+def _blocks(stacked, hidden):
+    """Views of the four gate blocks i, f, g, o of a (B, 4H) array."""
+    return (stacked[:, :hidden], stacked[:, hidden : 2 * hidden],
+            stacked[:, 2 * hidden : 3 * hidden], stacked[:, 3 * hidden :])
+
+
+def lstm_cell_forward(a, c_prev, peepholes=None, out=None):
     """Pointwise part of an LSTM step, from gate pre-activations.
 
     Args:
         a: (B, 4H) pre-activations ``W_ih x + b_ih + W_hh h_prev + b_hh``,
-            gates in the order i, f, g, o. Not modified.
+            gates in the order i, f, g, o. Not modified, unless ``out``
+            passes ``a`` itself as ``gates``.
         c_prev: (B, H) previous cell state.
         peepholes: optional ``(w_ci, w_cf, w_co)``, each (H,): the input and
             forget gates also see ``c_prev``, the output gate sees ``c_next``
             (Gers, Schraudolph & Schmidhuber 2002).
+        out: optional arrays ``(gates, c_next, tanh_c, h_next)`` to write the
+            results into (the sequence functions pass slices of their caches).
 
     Returns:
         gates: (B, 4H) activated gates i, f, g, o.
@@ -112,21 +122,26 @@ def lstm_cell_forward(a, c_prev, peepholes=None):
         h_next: (B, H) new hidden state.
     """
     hidden = c_prev.shape[-1]
+    if out is None:
+        out = (np.empty_like(a), np.empty_like(c_prev), np.empty_like(c_prev), np.empty_like(c_prev))
+    gates, c_next, tanh_c, h_next = out
+    i, f, g, o = _blocks(gates, hidden)
+    a_i, a_f, a_g, a_o = _blocks(a, hidden)
+    # Each block is read before it is written, so ``gates`` may be ``a`` itself:
+    # the sequence functions turn pre-activations into gates in place.
+    np.tanh(a_g, out=g)
     if peepholes is None:
-        gates = sigmoid(a)  # one call for all four blocks; g is overwritten next
+        gates[:, : 2 * hidden] = sigmoid(a[:, : 2 * hidden])
     else:
         w_ci, w_cf, w_co = peepholes
-        gates = np.empty_like(a)
-        gates[:, :hidden] = sigmoid(a[:, :hidden] + w_ci * c_prev)
-        gates[:, hidden : 2 * hidden] = sigmoid(a[:, hidden : 2 * hidden] + w_cf * c_prev)
-    gates[:, 2 * hidden : 3 * hidden] = np.tanh(a[:, 2 * hidden : 3 * hidden])
-    i, f, g, o = np.split(gates, GATES, axis=1)
-    c_next = f * c_prev
+        i[...] = sigmoid(a_i + w_ci * c_prev)
+        f[...] = sigmoid(a_f + w_cf * c_prev)
+    np.multiply(f, c_prev, out=c_next)
     c_next += i * g
-    if peepholes is not None:
-        o[...] = sigmoid(a[:, 3 * hidden :] + w_co * c_next)
-    tanh_c = np.tanh(c_next)
-    return gates, c_next, tanh_c, o * tanh_c
+    o[...] = sigmoid(a_o if peepholes is None else a_o + w_co * c_next)
+    np.tanh(c_next, out=tanh_c)
+    np.multiply(o, tanh_c, out=h_next)
+    return gates, c_next, tanh_c, h_next
 
 
 def lstm_cell_backward(dh_next, dc_next, gates, c_prev, tanh_c, peepholes=None, out=None):
@@ -143,18 +158,28 @@ def lstm_cell_backward(dh_next, dc_next, gates, c_prev, tanh_c, peepholes=None, 
         da: (B, 4H) gradient w.r.t. the pre-activations ``a``.
         dc_prev: (B, H) gradient w.r.t. ``c_prev``.
     """
-    i, f, g, o = np.split(gates, GATES, axis=1)
     hidden = c_prev.shape[-1]
+    i, f, g, o = _blocks(gates, hidden)
     da = np.empty_like(gates) if out is None else out
-    da_i, da_f, da_g, da_o = (da[:, k * hidden : (k + 1) * hidden] for k in range(GATES))
-    np.multiply(dh_next * tanh_c, o * (1 - o), out=da_o)
+    da_i, da_f, da_g, da_o = _blocks(da, hidden)
     # h = o * tanh(c): the cell state receives gradient through h and from t+1.
-    dc = dc_next + dh_next * o * (1 - tanh_c * tanh_c)
+    dc = 1 - tanh_c * tanh_c
+    dc *= o
+    dc *= dh_next
+    np.multiply(dh_next, tanh_c, out=da_o)  # dL/do, scaled to dL/da_o below
     if peepholes is not None:
-        dc += da_o * peepholes[2]  # o also read c_next
-    np.multiply(dc * g, i * (1 - i), out=da_i)
-    np.multiply(dc * c_prev, f * (1 - f), out=da_f)
-    np.multiply(dc * i, 1 - g * g, out=da_g)
+        dc += da_o * o * (1 - o) * peepholes[2]  # o also read c_next
+    dc += dc_next
+    np.multiply(dc, g, out=da_i)
+    np.multiply(dc, c_prev, out=da_f)
+    np.multiply(dc, i, out=da_g)
+    # Derivatives of the activations for all four blocks at once:
+    # sigmoid' = s (1 - s) for i, f, o, and tanh' = 1 - g^2 for g.
+    slope = 1 - gates
+    slope *= gates
+    np.multiply(g, g, out=slope[:, 2 * hidden : 3 * hidden])
+    np.subtract(1, slope[:, 2 * hidden : 3 * hidden], out=slope[:, 2 * hidden : 3 * hidden])
+    da *= slope
     dc_prev = dc * f
     if peepholes is not None:
         dc_prev += da_i * peepholes[0] + da_f * peepholes[1]
@@ -284,17 +309,17 @@ def sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, peepholes):
     c0 = np.zeros((batch, hidden), dtype=x.dtype) if c0 is None else c0
     check_shape("h0", h0, (batch, hidden))
     check_shape("c0", c0, (batch, hidden))
-    a = x @ w_ih.T  # (T, B, 4H): the input projection of every step at once
+    a = matmul_over_time(x, w_ih.T)  # (T, B, 4H): the input projection of every step at once
     if b_ih is not None:
         a += b_ih + b_hh
-    gates = np.empty_like(a)
+    gates = a  # turned into the activated gates step by step, in place
     h = np.empty((steps, batch, hidden), dtype=a.dtype)
     c = np.empty_like(h)
     tanh_c = np.empty_like(h)
     h_prev, c_prev = h0, c0
     for t in range(steps):
         a[t] += h_prev @ w_hh.T
-        gates[t], c[t], tanh_c[t], h[t] = lstm_cell_forward(a[t], c_prev, peepholes)
+        lstm_cell_forward(a[t], c_prev, peepholes, out=(gates[t], c[t], tanh_c[t], h[t]))
         h_prev, c_prev = h[t], c[t]
     cache = LSTMCache(x, h0, c0, h, c, gates, tanh_c, w_ih, w_hh, b_ih is not None, peepholes)
     return h, c, cache
@@ -317,15 +342,14 @@ def sequence_backward(dh, cache: LSTMCache, dh_n=None, dc_n=None):
             dh[t] + dh_carry, dc_carry, cache.gates[t], c_prev, cache.tanh_c[t], cache.peepholes, out=da[t]
         )
         dh_carry = da[t] @ cache.w_hh
-    h_prev = np.concatenate([cache.h0[None], h[:-1]])  # (T, B, H) input of w_hh at each step
     da_flat = da.reshape(steps * batch, GATES * hidden)
     db = da_flat.sum(axis=0) if cache.has_bias else None
     grads = LSTMGrads(
-        dx=da @ cache.w_ih,
+        dx=matmul_over_time(da, cache.w_ih),
         dh0=dh_carry,
         dc0=dc_carry,
         dw_ih=da_flat.T @ cache.x.reshape(steps * batch, -1),
-        dw_hh=da_flat.T @ h_prev.reshape(steps * batch, hidden),
+        dw_hh=recurrent_weight_grad(da, cache.h0, h),
         db_ih=db,
         db_hh=None if db is None else db.copy(),
     )

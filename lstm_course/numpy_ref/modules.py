@@ -157,6 +157,7 @@ class _RecurrentLayers:
         """
         x, unbatched = self._input_to_time_major(input)
         states0 = self._initial_states(hx, x.shape[1], unbatched)
+        self._last = None  # frees the previous caches before this pass allocates its own
         caches, finals = [], [[] for _ in range(self._num_states)]
         layer_input = x
         for layer in range(self.num_layers):

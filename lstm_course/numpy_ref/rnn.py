@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from ._matmul import matmul_over_time, recurrent_weight_grad
 from ._validation import as_float_array, check_shape, check_weights
 
 NONLINEARITIES = ("tanh", "relu")
@@ -156,7 +157,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     steps, batch, _ = x.shape
     h0 = np.zeros((batch, hidden), dtype=x.dtype) if h0 is None else h0
     check_shape("h0", h0, (batch, hidden))
-    a = x @ w_ih.T  # (T, B, H), one matmul for every step
+    a = matmul_over_time(x, w_ih.T)  # (T, B, H), one matmul for every step
     if b_ih is not None:
         a += b_ih + b_hh
     h = np.empty_like(a)
@@ -188,14 +189,13 @@ def rnn_backward(dh, cache: RNNCache, dh_n=None) -> RNNGrads:
     for t in range(steps - 1, -1, -1):
         da[t] = _activation_backward(dh[t] + dh_carry, h[t], cache.nonlinearity)
         dh_carry = da[t] @ cache.w_hh
-    h_prev = np.concatenate([cache.h0[None], h[:-1]])  # (T, B, H) input of w_hh at each step
     da_flat = da.reshape(steps * batch, hidden)
     db = da_flat.sum(axis=0) if cache.has_bias else None
     return RNNGrads(
-        dx=da @ cache.w_ih,
+        dx=matmul_over_time(da, cache.w_ih),
         dh0=dh_carry,
         dw_ih=da_flat.T @ x.reshape(steps * batch, -1),
-        dw_hh=da_flat.T @ h_prev.reshape(steps * batch, hidden),
+        dw_hh=recurrent_weight_grad(da, cache.h0, h),
         db_ih=db,
         db_hh=None if db is None else db.copy(),
     )
