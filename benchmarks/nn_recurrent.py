@@ -10,10 +10,7 @@ Usage: python benchmarks/nn_recurrent.py [--device cpu|cuda] [--threads N] [--re
 Record the printed table in benchmarks/RESULTS.md with the machine.
 """
 
-import argparse
-import os
-
-from timing import cpu_name, interleaved_medians, set_threads
+from timing import interleaved_medians, parse_device_args, torch_device
 
 SHAPES = [(100, 32, 64, 128), (200, 64, 128, 256)]
 CPU_TARGETS = {(100, 32, 64, 128): 2.0, (200, 64, 128, 256): 1.2}
@@ -21,21 +18,12 @@ GPU_TARGET = 3.0
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for torch")
-    parser.add_argument("--repeats", type=int, default=21, help="timed runs of each implementation per shape")
-    args = parser.parse_args()
-    set_threads(args.threads)
+    args = parse_device_args(__doc__.splitlines()[0], repeats=21)
     import torch
-
     from lstm_course import nn as ours_nn
 
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{cpu_name()}, {args.threads} threads"
-    print(f"Device: {where}; torch {torch.__version__}; float32")
+    device, sync, where = torch_device(args)
+    print(f"Device: {where}; float32")
     print("| model | T | B | D | H | torch.nn (ms) | lstm_course.nn (ms) | ratio | target |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in ("LSTM", "GRU"):

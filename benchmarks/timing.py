@@ -41,3 +41,28 @@ def cpu_name() -> str:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown CPU"
+
+
+def parse_device_args(description: str, repeats: int):
+    """``--device``, ``--threads`` and ``--repeats``; sets the BLAS threads
+    before torch is imported and returns the parsed arguments."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads")
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed runs of each implementation")
+    args = parser.parse_args()
+    set_threads(args.threads)
+    return args
+
+
+def torch_device(args):
+    """(device, synchronize, description) for the benchmarks that run on CPU or CUDA."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        return device, torch.cuda.synchronize, f"{torch.cuda.get_device_name(device)}; torch {torch.__version__}"
+    return device, (lambda: None), f"{cpu_name()}, {args.threads} threads; torch {torch.__version__}"

@@ -28,6 +28,11 @@ _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
 
 
+def _gate_views(gates: Tensor):
+    """Four tuples of per-step (B, H) views i_t, f_t, g_t, o_t of gates (T, B, 4H)."""
+    return tuple(block.unbind(0) for block in gates.chunk(4, dim=2))
+
+
 class LSTMSequence(torch.autograd.Function):
     """``h, c = LSTMSequence.apply(xw, h0, c0, w_hh)``.
 
@@ -44,24 +49,27 @@ class LSTMSequence(torch.autograd.Function):
     def forward(ctx, xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor):
         steps, batch, four_hidden = xw.shape
         hidden = four_hidden // 4
-        gates = torch.empty_like(xw)
+        gates = xw.clone()  # pre-activations, turned into the gates in place step by step
         h = xw.new_empty(steps, batch, hidden)
         c = torch.empty_like(h)
         tanh_c = torch.empty_like(h)
+        # Per-step views made once: slicing inside the loop costs more than the
+        # arithmetic at the course's sizes.
+        a_, h_, c_, tanh_c_ = gates.unbind(0), h.unbind(0), c.unbind(0), tanh_c.unbind(0)
+        if_, g_, o_ = (block.unbind(0) for block in gates.split([2 * hidden, hidden, hidden], dim=2))
+        i_, f_, _, _ = _gate_views(gates)
         w_t = w_hh.t()
         h_prev, c_prev = h0, c0
         for t in range(steps):
-            a = gates[t]
-            torch.addmm(xw[t], h_prev, w_t, out=a)
-            a[:, : 2 * hidden].sigmoid_()
-            a[:, 2 * hidden : 3 * hidden].tanh_()
-            a[:, 3 * hidden :].sigmoid_()
-            i, f, g, o = a.chunk(4, 1)
-            torch.mul(f, c_prev, out=c[t])
-            c[t].addcmul_(i, g)
-            torch.tanh(c[t], out=tanh_c[t])
-            torch.mul(o, tanh_c[t], out=h[t])
-            h_prev, c_prev = h[t], c[t]
+            a_[t].addmm_(h_prev, w_t)
+            if_[t].sigmoid_()
+            g_[t].tanh_()
+            o_[t].sigmoid_()
+            torch.mul(f_[t], c_prev, out=c_[t])
+            c_[t].addcmul_(i_[t], g_[t])
+            torch.tanh(c_[t], out=tanh_c_[t])
+            torch.mul(o_[t], tanh_c_[t], out=h_[t])
+            h_prev, c_prev = h_[t], c_[t]
         ctx.save_for_backward(gates, c, tanh_c, h, h0, c0, w_hh)
         return h, c
 
@@ -72,20 +80,24 @@ class LSTMSequence(torch.autograd.Function):
         steps, batch, hidden = h.shape
         dh_all = torch.zeros_like(h) if dh_all is None else dh_all
         da = torch.empty_like(gates)  # (T, B, 4H) gradient w.r.t. the pre-activations
+        i_, f_, g_, o_ = _gate_views(gates)
+        da_ = da.unbind(0)
+        dh_all_, tanh_c_, c_ = dh_all.unbind(0), tanh_c.unbind(0), c.unbind(0)
+        dc_all_ = None if dc_all is None else dc_all.unbind(0)
         dh_next = torch.zeros_like(h0)
         dc_next = torch.zeros_like(c0)
         for t in range(steps - 1, -1, -1):
-            i, f, g, o = gates[t].chunk(4, 1)
-            dh = dh_all[t] + dh_next
+            i, f, g, o = i_[t], f_[t], g_[t], o_[t]
+            dh = dh_all_[t] + dh_next
             # h = o * tanh(c): c gets gradient through h and from step t + 1.
-            dc = _tanh_backward(dh * o, tanh_c[t]).add_(dc_next)
-            if dc_all is not None:
-                dc += dc_all[t]
-            c_prev = c[t - 1] if t > 0 else c0
+            dc = _tanh_backward(dh * o, tanh_c_[t]).add_(dc_next)
+            if dc_all_ is not None:
+                dc += dc_all_[t]
+            c_prev = c_[t - 1] if t > 0 else c0
             # d/da of sigmoid and tanh from their outputs, one fused kernel each.
             torch.cat([_sigmoid_backward(dc * g, i), _sigmoid_backward(dc * c_prev, f),
-                       _tanh_backward(dc * i, g), _sigmoid_backward(dh * tanh_c[t], o)], dim=1, out=da[t])
-            dh_next = da[t] @ w_hh
+                       _tanh_backward(dc * i, g), _sigmoid_backward(dh * tanh_c_[t], o)], dim=1, out=da_[t])
+            dh_next = da_[t] @ w_hh
             dc_next = dc.mul_(f)
         dw_hh = None
         if ctx.needs_input_grad[3]:
