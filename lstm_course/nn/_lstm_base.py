@@ -14,21 +14,13 @@ G gate blocks (4 for i, f, g, o; 3 for the coupled LSTM's i, g, o).
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .cells import check_cell_state
-
-
-def check_positive_int(name: str, value) -> int:
-    """Return ``value`` if it is a positive ``int``; raise ``ValueError`` otherwise."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+from .cells import add_gate_parameters, check_cell_state, check_positive_int, reset_uniform
 
 
 def check_rate(name: str, value) -> float:
@@ -101,22 +93,11 @@ class LSTMBase(nn.Module):
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.bias, self.batch_first = bool(bias), bool(batch_first)
-        factory = {"device": device, "dtype": dtype}
-        rows = self.gates * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(rows, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(rows, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        add_gate_parameters(self, self.gates, input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTM`` does."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        reset_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -86,6 +86,35 @@ def check_cell_state(name: str, state: Tensor, expected: tuple, reference: Tenso
         raise TypeError(f"{name} has dtype {state.dtype} but the input has {reference.dtype}")
 
 
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` if it is a positive ``int``; raise ``ValueError`` otherwise."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def add_gate_parameters(module: nn.Module, gates: int, input_size: int, hidden_size: int, bias: bool,
+                        suffix: str = "", state_size: Optional[int] = None, device=None, dtype=None) -> None:
+    """Register ``weight_ih{suffix} (G*H, D)``, ``weight_hh{suffix} (G*H, S)`` and, with
+    ``bias``, ``bias_ih{suffix}``, ``bias_hh{suffix} (G*H,)`` — else both as None —
+    the layout of ``torch.nn``'s recurrent modules, uninitialised. S, the width of
+    the state that ``W_hh`` reads, is H unless an LSTM projects it to P."""
+    factory = {"device": device, "dtype": dtype}
+    rows = gates * hidden_size
+    module.register_parameter(f"weight_ih{suffix}", nn.Parameter(torch.empty(rows, input_size, **factory)))
+    module.register_parameter(f"weight_hh{suffix}",
+                              nn.Parameter(torch.empty(rows, state_size or hidden_size, **factory)))
+    for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        module.register_parameter(name, nn.Parameter(torch.empty(rows, **factory)) if bias else None)
+
+
+def reset_uniform(module: nn.Module, hidden_size: int) -> None:
+    """Every parameter of ``module`` from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for weight in module.parameters():
+        nn.init.uniform_(weight, -bound, bound)
+
+
 class _CellBase(nn.Module):
     """Parameters ``weight_ih (G*H, D)``, ``weight_hh (G*H, H)``, ``bias_ih``,
     ``bias_hh (G*H,)`` as in ``torch.nn.RNNCellBase``."""
@@ -94,27 +123,15 @@ class _CellBase(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        factory = {"device": device, "dtype": dtype}
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        gh = self.gates * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(gh, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(gh, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(gh, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(gh, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.bias = bias
+        add_gate_parameters(self, self.gates, input_size, hidden_size, bias, device=device, dtype=dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        reset_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -24,15 +24,14 @@ P projection size (LSTM), L = ``num_layers``, S = 2 if bidirectional else 1.
 
 from __future__ import annotations
 
-import math
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from .cells import NONLINEARITIES, check_cell_state, gru_step, lstm_step, rnn_step
+from .cells import (NONLINEARITIES, add_gate_parameters, check_cell_state, check_positive_int, gru_step,
+                    lstm_step, reset_uniform, rnn_step)
 from .lstm_sequence import LSTMSequence
 
 
@@ -79,8 +78,7 @@ class _RecurrentLayers(nn.Module):
                  proj_size: int = 0, device=None, dtype=None):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, value)
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"dropout should be a number in range [0, 1], got {dropout!r}")
         if not isinstance(proj_size, int) or proj_size < 0 or (proj_size and proj_size >= hidden_size):
@@ -90,15 +88,11 @@ class _RecurrentLayers(nn.Module):
         self.bidirectional, self.proj_size = bidirectional, proj_size
         factory = {"device": device, "dtype": dtype}
         real_hidden = proj_size or hidden_size
-        gh = self.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else real_hidden * self.num_directions
             for suffix in self._suffixes(layer):
-                self.register_parameter(f"weight_ih{suffix}", nn.Parameter(torch.empty(gh, layer_input, **factory)))
-                self.register_parameter(f"weight_hh{suffix}", nn.Parameter(torch.empty(gh, real_hidden, **factory)))
-                if bias:
-                    self.register_parameter(f"bias_ih{suffix}", nn.Parameter(torch.empty(gh, **factory)))
-                    self.register_parameter(f"bias_hh{suffix}", nn.Parameter(torch.empty(gh, **factory)))
+                add_gate_parameters(self, self.gates, layer_input, hidden_size, bias, suffix,
+                                    state_size=real_hidden, **factory)
                 if proj_size:
                     self.register_parameter(f"weight_hr{suffix}", nn.Parameter(torch.empty(proj_size, hidden_size, **factory)))
         self.reset_parameters()
@@ -112,9 +106,7 @@ class _RecurrentLayers(nn.Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        reset_uniform(self, self.hidden_size)
 
     def flatten_parameters(self) -> None:
         """Does nothing: there is no flat cuDNN weight buffer to compact. Kept so
