@@ -24,12 +24,10 @@ total     2/5             1 of 2 questions passed
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -73,28 +71,24 @@ def execute_notebook(nb: nbformat.NotebookNode, *, cwd: Path, timeout: float = D
             kept = [out for out in cell.outputs if out.output_type != "error"]
             cell.outputs = kept + [nbformat.v4.new_output("error", traceback=[], **timeout_error)]
 
-    # Local IPC sockets in a private temporary folder: unlike TCP they make the
-    # kernel print no transport-encryption warning, and nothing lands in cwd.
-    with tempfile.TemporaryDirectory(prefix="lstm-course-kernel-") as sockets:
-        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(
-            nb,
-            km=kernel,
-            timeout=timeout,
-            allow_errors=True,
-            # Interrupt a cell at its limit and go on, so one endless loop costs one question, not the notebook.
-            interrupt_on_timeout=True,
-            error_on_timeout=timeout_error,
-            on_cell_executed=on_cell_executed,
-            record_timing=False,
-            resources={"metadata": {"path": str(cwd)}},
-        )
-        try:
-            client.execute()
-        except DeadKernelError as error:
-            raise CheckError(f"the kernel died while running the notebook: {error}") from None
-        except RuntimeError as error:  # e.g. the kernel did not start in time
-            raise CheckError(f"cannot run the notebook: {error}") from None
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=timeout,
+        allow_errors=True,
+        # Interrupt a cell at its limit and go on, so one endless loop costs one question, not the notebook.
+        interrupt_on_timeout=True,
+        error_on_timeout=timeout_error,
+        on_cell_executed=on_cell_executed,
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    try:
+        client.execute()
+    except DeadKernelError as error:
+        raise CheckError(f"the kernel died while running the notebook: {error}") from None
+    except RuntimeError as error:  # e.g. the kernel did not start in time
+        raise CheckError(f"cannot run the notebook: {error}") from None
     return nb
 
 
