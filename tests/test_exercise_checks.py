@@ -8,17 +8,15 @@ mistake (its test cell must name the mistake).
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
 from lstm_course.exercise_checks import Hint, check_close, check_gradient, check_returns
+from lstm_course.grading.release import release_notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "exercises" / "rnn_step.ipynb"
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+from . import exercise_notebooks as notebooks
+
+NOTEBOOK = notebooks.EXERCISES / "rnn_step.ipynb"
 TOTAL_POINTS = 7
 
 
@@ -165,115 +163,32 @@ def test_check_returns_unpacks_or_says_what_came_back():
 # --------------------------------------------------------------- the notebook
 
 
-def _graded_cells(nb):
-    return [cell for cell in nb.cells if "nbgrader" in cell.metadata]
-
-
 def test_notebook_metadata_is_well_formed():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata.kernelspec.name == "python3"
-    assert nb.metadata.language_info.name == "python"
-    cells = _graded_cells(nb)
-    assert len(cells) == len(nb.cells), "every cell carries nbgrader metadata"
-    grade_ids = [cell.metadata.nbgrader.grade_id for cell in cells]
-    assert len(grade_ids) == len(set(grade_ids)), "grade_ids must be unique"
-    points = 0
-    for cell in cells:
-        meta = cell.metadata.nbgrader
-        assert meta.schema_version == 3, meta.grade_id
-        has_markers = BEGIN in cell.source or END in cell.source
-        if meta.solution:
-            assert cell.cell_type == "code" and not meta.locked and not meta.grade, meta.grade_id
-            assert cell.source.count(BEGIN) == cell.source.count(END) == 1, meta.grade_id
-            assert cell.source.index(BEGIN) < cell.source.index(END), meta.grade_id
-        else:
-            assert meta.locked and not has_markers, meta.grade_id
-        if meta.grade:
-            assert cell.cell_type == "code" and meta.points > 0, meta.grade_id
-            points += meta.points
-    assert points == TOTAL_POINTS
-
-
-def _strip_solutions(source: str) -> str:
-    """Replace each solution region as the release step does."""
-    lines, inside = [], False
-    for line in source.splitlines():
-        if line.strip() == BEGIN:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + "# YOUR CODE HERE", indent + "raise NotImplementedError()"]
-            inside = True
-        elif line.strip() == END:
-            inside = False
-        elif not inside:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _execute(nb):
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=60,
-        allow_errors=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    client.execute()
-    return nb
-
-
-def _test_cells(nb):
-    return [cell for cell in _graded_cells(nb) if cell.metadata.nbgrader.grade]
-
-
-def _stdout(cell) -> str:
-    return "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stdout")
-
-
-def _errors(cell) -> list:
-    return [out for out in cell.outputs if out.output_type == "error"]
+    points = notebooks.assert_metadata_well_formed(notebooks.read(NOTEBOOK))
+    assert sum(points.values()) == TOTAL_POINTS
 
 
 def test_stored_notebook_passes_every_test_cell():
-    stored = nbformat.read(NOTEBOOK, as_version=4)
-    executed = _execute(copy.deepcopy(stored))
-    for number, (before, after) in enumerate(zip(_test_cells(stored), _test_cells(executed)), start=1):
-        line = f"Q{number} passed ({after.metadata.nbgrader.points} points)\n"
-        assert not _errors(after), after.metadata.nbgrader.grade_id
-        assert _stdout(after) == line
-        assert after.outputs == before.outputs, "stored outputs are out of date"
-    for cell in executed.cells:
-        assert all(out.get("name") != "stderr" for out in cell.get("outputs", [])), cell.id
+    notebooks.assert_stored_outputs_are_current(NOTEBOOK)
 
 
 def test_every_test_cell_fails_without_the_solutions():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in _graded_cells(nb):
-        if cell.metadata.nbgrader.solution:
-            cell.source = _strip_solutions(cell.source)
-            assert BEGIN not in cell.source and "raise NotImplementedError()" in cell.source
-    _execute(nb)
-    for cell in _test_cells(nb):
-        assert "passed" not in _stdout(cell), cell.metadata.nbgrader.grade_id
-        assert [error.ename for error in _errors(cell)] == ["NotImplementedError"], cell.metadata.nbgrader.grade_id
+    notebooks.assert_every_test_fails_with_not_implemented(notebooks.run_released(NOTEBOOK))
 
 
 def test_a_common_mistake_is_named_in_the_failing_test_cell():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = release_notebook(notebooks.read(NOTEBOOK))
     cell = next(c for c in nb.cells if c.metadata.nbgrader.grade_id == "q1_rnn_step_forward")
     sigmoid_body = (
         "    a = x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh\n"
         "    return 1 / (1 + np.exp(-a)), (x, h_prev, w_ih, w_hh)"
     )
-    cell.source = _strip_solutions(cell.source).replace(
-        "    # YOUR CODE HERE\n    raise NotImplementedError()", sigmoid_body
-    )
-    _execute(nb)
-    q1_test = _test_cells(nb)[0]
-    (error,) = _errors(q1_test)
+    stub = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert cell.source.count(stub) == 1
+    cell.source = cell.source.replace(stub, sigmoid_body)
+    notebooks.run(nb, NOTEBOOK)
+    q1_test = notebooks.question_cells(nb)[0]
+    (error,) = notebooks.errors(q1_test)
     assert error.ename == "AssertionError"
     assert "h_next (B=1, D=3, H=4) is wrong" in error.evalue
     assert "Looks like: a sigmoid instead of tanh" in error.evalue

@@ -1,0 +1,104 @@
+"""Assertions shared by the tests of the exercise notebooks in ``exercises/``.
+
+Notebooks are run with the package's own ``execute_notebook`` (the one
+``lstm-course check`` uses) and released with ``release_notebook``, so the
+tests exercise the same code paths as students and instructors.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+from lstm_course.grading.check import execute_notebook
+from lstm_course.grading.release import BEGIN_SOLUTION, END_SOLUTION, release_notebook
+
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def graded_cells(nb) -> list:
+    return [cell for cell in nb.cells if "nbgrader" in cell.metadata]
+
+
+def question_cells(nb) -> list:
+    """The graded test cells, one per question."""
+    return [cell for cell in graded_cells(nb) if cell.metadata.nbgrader.grade]
+
+
+def stdout(cell) -> str:
+    return "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stdout")
+
+
+def errors(cell) -> list:
+    return [out for out in cell.outputs if out.output_type == "error"]
+
+
+def run(nb, path: Path):
+    """Execute ``nb`` in place, in the folder of ``path``, errors allowed; return it."""
+    return execute_notebook(nb, cwd=path.parent, timeout=60)
+
+
+def assert_metadata_well_formed(nb) -> dict:
+    """nbgrader schema 3 metadata, unique grade_ids, solution markers in order in
+    answer cells only, locked test cells with points; returns {test grade_id: points}."""
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.metadata.language_info.name == "python"
+    cells = graded_cells(nb)
+    assert len(cells) == len(nb.cells), "every cell carries nbgrader metadata"
+    grade_ids = [cell.metadata.nbgrader.grade_id for cell in cells]
+    assert len(grade_ids) == len(set(grade_ids)), "grade_ids must be unique"
+    points = {}
+    for cell in cells:
+        meta = cell.metadata.nbgrader
+        assert meta.schema_version == 3, meta.grade_id
+        has_markers = BEGIN_SOLUTION in cell.source or END_SOLUTION in cell.source
+        if meta.solution:
+            assert cell.cell_type == "code" and not meta.locked and not meta.grade, meta.grade_id
+            assert cell.source.count(BEGIN_SOLUTION) == cell.source.count(END_SOLUTION) == 1, meta.grade_id
+            assert cell.source.index(BEGIN_SOLUTION) < cell.source.index(END_SOLUTION), meta.grade_id
+            # The def line and the docstring stay outside the solution region.
+            assert cell.source.startswith("def ") and '"""' in cell.source.split(BEGIN_SOLUTION)[0], meta.grade_id
+        else:
+            assert meta.locked and not has_markers, meta.grade_id
+        if meta.grade:
+            assert cell.cell_type == "code" and meta.points > 0, meta.grade_id
+            points[meta.grade_id] = meta.points
+    return points
+
+
+def assert_stored_outputs_are_current(path: Path) -> None:
+    """Each test cell's stored output is its one "Qn passed (k points)" line, and
+    executing the notebook again reproduces every stored test output, with no stderr."""
+    stored = read(path)
+    for number, cell in enumerate(question_cells(stored), start=1):
+        assert [out.output_type for out in cell.outputs] == ["stream"], cell.metadata.nbgrader.grade_id
+        assert stdout(cell) == f"Q{number} passed ({cell.metadata.nbgrader.points} points)\n"
+    executed = run(copy.deepcopy(stored), path)
+    for before, after in zip(question_cells(stored), question_cells(executed)):
+        assert not errors(after), after.metadata.nbgrader.grade_id
+        assert after.outputs == before.outputs, "stored outputs are out of date"
+    for cell in executed.cells:
+        assert all(out.get("name") != "stderr" for out in cell.get("outputs", [])), cell.id
+
+
+def run_released(path: Path):
+    """Release the notebook at ``path``, check its stubs, execute it and return it."""
+    student = release_notebook(read(path))
+    for cell in graded_cells(student):
+        assert BEGIN_SOLUTION not in cell.source and END_SOLUTION not in cell.source
+        if cell.metadata.nbgrader.solution:
+            assert "raise NotImplementedError()" in cell.source
+    return run(student, path)
+
+
+def assert_every_test_fails_with_not_implemented(nb) -> None:
+    for cell in question_cells(nb):
+        assert "passed" not in stdout(cell), cell.metadata.nbgrader.grade_id
+        assert [error.ename for error in errors(cell)] == ["NotImplementedError"], cell.metadata.nbgrader.grade_id
