@@ -171,8 +171,8 @@ class _RecurrentLayers:
                 for k in range(self._num_states):
                     finals[k].append(state_n[k])
             layer_input = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
-        self._last = dict(caches=caches, batch=x.shape[1], steps=x.shape[0], unbatched=unbatched)
         output = self._output_layout(layer_input, unbatched)
+        self._last = dict(caches=caches, batch=x.shape[1], unbatched=unbatched, output_shape=output.shape)
         states_n = tuple(self._state_layout(np.stack(f), unbatched) for f in finals)
         return output, self._pack_states(states_n)
 
@@ -255,7 +255,7 @@ class _RecurrentLayers:
         last = self._last
         batch, unbatched = last["batch"], last["unbatched"]
         d_out = as_float_array("d_output", _to_numpy(d_output), dtype=self.dtype)
-        expected = self._output_layout(np.empty((last["steps"], batch, self.num_directions * self.hidden_size)), unbatched).shape
+        expected = last["output_shape"]
         if d_out.shape != expected:
             raise ValueError(f"d_output must have the shape of output, {expected}, got {d_out.shape}")
         if unbatched:
