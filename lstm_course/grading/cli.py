@@ -2,12 +2,16 @@
 
     lstm-course release SOURCE... --out DIR     write the student versions of source notebooks
     lstm-course check NOTEBOOK [--timeout S]    run a notebook and print its score per question
+    lstm-course grade SUBMISSIONS --source DIR --out DIR [-j N] [--timeout S] [--memory-mb M] [--force]
+                                                grade a class's notebooks; write grades.csv and feedback
 
-Each subcommand only parses its arguments and calls the function of the same
-name in ``release.py`` or ``check.py``, which tests and notebooks can call
-directly. ``check`` exits with 0 whenever the notebook ran, whatever its
-score; any command exits with 1 and a message on stderr when a file cannot be
-read, released or run.
+Each subcommand only parses its arguments and calls a function of
+``release.py``, ``check.py`` or ``grade.py`` (``grade_class``), which tests
+and notebooks can call directly. ``check`` exits with 0 whenever the notebook
+ran, whatever its score, and ``grade`` whenever every submission got a grade,
+however bad; any command exits with 1 and a message on stderr when a file
+cannot be read, released or run, or when the grader itself failed on a
+notebook.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import sys
 from pathlib import Path
 
 from .check import DEFAULT_TIMEOUT, CheckError, check_notebook, format_report
+from .grade import GradeError, grade_class
+from .judge import Limits
 from .release import ReleaseError, release
 
 __all__ = ["main"]
@@ -29,6 +35,25 @@ def _release(args: argparse.Namespace) -> None:
 
 def _check(args: argparse.Namespace) -> None:
     print(format_report(check_notebook(args.notebook, timeout=args.timeout)))
+
+
+def _grade(args: argparse.Namespace) -> None:
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb)
+    report = grade_class(args.submissions, args.source, args.out, jobs=args.jobs, limits=limits, force=args.force)
+    print(f"graded {report.graded} students, {report.skipped} already graded (--force grades them again); "
+          f"wrote {report.csv_path} and {report.csv_path.parent / 'feedback'}")
+    if report.failed:
+        raise GradeError(f"the grader failed on {report.failed} notebooks: see the feedback column of {report.csv_path}")
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
                            help=f"time limit per cell in seconds (default {DEFAULT_TIMEOUT})")
     check_cmd.set_defaults(run=_check)
+
+    grade_cmd = commands.add_parser("grade", help="grade a class's notebooks: grades.csv and feedback pages")
+    grade_cmd.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                           help="folder of SUBMISSIONS/<student>/<notebook>.ipynb")
+    grade_cmd.add_argument("--source", required=True, type=Path, metavar="DIR",
+                           help="folder of the source notebooks, with solutions and hidden tests")
+    grade_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for grades and feedback")
+    grade_cmd.add_argument("-j", "--jobs", type=_positive(int), default=1, metavar="N",
+                           help="students graded at once (default 1)")
+    grade_cmd.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="S",
+                           help=f"time limit per cell in seconds (default {DEFAULT_TIMEOUT})")
+    grade_cmd.add_argument("--memory-mb", type=_positive(int), default=Limits.memory_mb, metavar="M",
+                           help=f"memory limit of a student's code in MB (default {Limits.memory_mb})")
+    grade_cmd.add_argument("--force", action="store_true", help="grade again students already graded")
+    grade_cmd.set_defaults(run=_grade)
     return parser
 
 
@@ -53,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.run(args)
-    except (ReleaseError, CheckError) as error:
+    except (ReleaseError, CheckError, GradeError) as error:
         print(f"lstm-course {args.command}: error: {error}", file=sys.stderr)
         return 1
     return 0
