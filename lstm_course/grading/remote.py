@@ -200,12 +200,14 @@ class StudentSession:
         self.timeout = timeout
         self.budget = timeout  # seconds the student's code may still run in this cell; see start_cell
         self.generation = 0
+        self.random_states: dict = {}  # as last exchanged with the student process
 
     def replace(self, process: StudentProcess) -> None:
         """Continue with a new process; handles to the old one's objects become invalid."""
         self.process.kill()
         self.process = process
         self.generation += 1
+        self.random_states = {}
 
     def start_cell(self) -> None:
         """Give the student's code a new time budget: the time limit counts per cell.
@@ -271,10 +273,10 @@ class StudentSession:
         blobs: list = []
         header = {"op": "call", "target": remote._tree, "args": self._encode(list(args), blobs),
                   "kwargs": self._encode(dict(kwargs), blobs), "errstate": np.geterr(),
-                  **wire.get_random_states(blobs)}
+                  **wire.get_random_states(blobs, self.random_states)}
         reply, reply_blobs = self._request(header, blobs)
         result = self._value(reply, reply_blobs)
-        wire.set_random_states(reply, reply_blobs)
+        wire.set_random_states(reply, reply_blobs, self.random_states)
         arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
         for index, tree in reply.get("changed", {}).items():
             changed = wire.decode(tree, reply_blobs, lambda tree: None)

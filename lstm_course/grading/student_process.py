@@ -29,8 +29,9 @@ Before it reads the first request the process
 
 Messages are frames of a JSON header followed by binary blobs. Values cross
 as JSON for ``None``, ``bool``, ``int``, ``float``, ``str`` and (nested)
-``tuple``/``list``/``dict``; NumPy arrays and scalars and PyTorch tensors cross
-as ``.npy`` bytes read with ``allow_pickle=False``. Any other object stays in
+``tuple``/``list``/``dict``; NumPy arrays and scalars and PyTorch tensors of
+booleans, numbers or strings cross as their raw bytes with dtype and shape
+(never pickled, never objects). Any other object stays in
 the process that owns it and crosses as a numbered handle, so a student's
 cache object or ``nn.Module`` can still be passed back to their own code.
 
@@ -68,10 +69,23 @@ class ProtocolError(RuntimeError):
 # ---------------------------------------------------------------------------------------------------
 
 
-def _array_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)  # object arrays raise ValueError: they are not data
-    return buffer.getvalue()
+_ARRAY_KINDS = "biufcUS"  # booleans, numbers, strings: never objects, whose bytes would be pointers
+
+
+def _array_tree(array: np.ndarray, blobs: list, tag: str) -> dict:
+    if array.dtype.kind not in _ARRAY_KINDS:
+        raise TypeError(f"an array of dtype {array.dtype} cannot be sent")
+    blobs.append(np.ascontiguousarray(array).tobytes())
+    return {"t": tag, "b": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+
+
+def _array_from(tree: dict, blobs: list) -> np.ndarray:
+    dtype = np.dtype(tree["dtype"])
+    if dtype.kind not in _ARRAY_KINDS:
+        raise ProtocolError(f"arrays of dtype {dtype} are not accepted")
+    shape = tuple(int(size) for size in tree["shape"])
+    # a writable copy, so that the receiver owns its arrays
+    return np.frombuffer(blobs[tree["b"]], dtype=dtype).reshape(shape).copy()
 
 
 def _torch():
@@ -92,16 +106,14 @@ def encode(value, blobs: list, make_ref) -> object:
     if kind is dict or (kind.__name__ == "OrderedDict" and kind.__module__ == "collections"):
         if all(isinstance(key, str) for key in value):
             return {"t": "dict", "k": list(value), "v": [encode(item, blobs, make_ref) for item in value.values()]}
-    if isinstance(value, (np.ndarray, np.generic)) and value.dtype != object:
-        blobs.append(_array_bytes(np.asarray(value)))
-        return {"t": "nd", "b": len(blobs) - 1, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in _ARRAY_KINDS:
+        return dict(_array_tree(np.asarray(value), blobs, "nd"), scalar=isinstance(value, np.generic))
     torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor) and value.layout == torch.strided:
         tensor = value.detach().cpu()
         if tensor.dtype == torch.bfloat16:
             tensor = tensor.float()
-        blobs.append(_array_bytes(tensor.numpy()))
-        return {"t": "torch", "b": len(blobs) - 1, "grad": bool(value.requires_grad)}
+        return dict(_array_tree(tensor.numpy(), blobs, "torch"), grad=bool(value.requires_grad))
     return make_ref(value)
 
 
@@ -116,12 +128,12 @@ def decode(tree, blobs: list, resolve_ref):
     if kind == "dict":
         return {key: decode(item, blobs, resolve_ref) for key, item in zip(tree["k"], tree["v"])}
     if kind in ("nd", "torch"):
-        array = np.load(io.BytesIO(blobs[tree["b"]]), allow_pickle=False)
+        array = _array_from(tree, blobs)
         if kind == "nd":
             return array[()] if tree["scalar"] else array
         import torch  # only met when the other side sent a tensor, so torch is installed
 
-        tensor = torch.from_numpy(np.array(array))  # a writable copy
+        tensor = torch.from_numpy(array)
         return tensor.requires_grad_() if tree["grad"] and tensor.is_floating_point() else tensor
     if kind == "ref":
         return resolve_ref(tree)
@@ -384,36 +396,43 @@ def _error(error: BaseException) -> dict:
     return {"ok": False, "ename": type(error).__name__, "evalue": text[:2000]}
 
 
-def get_random_states(blobs: list) -> dict:
-    """The global random states of NumPy and (once imported) PyTorch, for a message header.
+def get_random_states(blobs: list, last: dict) -> dict:
+    """The global random states of NumPy and (once imported) PyTorch that changed since ``last``.
 
     Both sides send theirs with every call and take the other's, so that seeding
     in a test cell and drawing in the student's code behave as in one kernel.
+    ``last`` holds what was sent or received before, and is updated.
     """
+    states = {}
     name, keys, pos, has_gauss, gauss = np.random.get_state()
-    states = {"np_random": [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)]}
+    numpy_state = [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)]
+    if numpy_state != last.get("np_random"):
+        states["np_random"] = last["np_random"] = numpy_state
     torch = _torch()
     if torch is not None:
-        blobs.append(_array_bytes(torch.get_rng_state().numpy()))
-        states["torch_random"] = len(blobs) - 1
+        torch_state = torch.get_rng_state().numpy()
+        if "torch_random" not in last or not np.array_equal(torch_state, last["torch_random"]):
+            last["torch_random"] = torch_state
+            states["torch_random"] = _array_tree(torch_state, blobs, "nd")
     return states
 
 
-def set_random_states(header: dict, blobs: list) -> None:
-    """Take the random states that ``get_random_states`` put in ``header``."""
+def set_random_states(header: dict, blobs: list, last: dict) -> None:
+    """Take the random states that ``get_random_states`` put in ``header``; update ``last``."""
     if "np_random" in header:
-        name, keys, pos, has_gauss, gauss = header["np_random"]
+        name, keys, pos, has_gauss, gauss = last["np_random"] = header["np_random"]
         np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
     torch = _torch()
     if torch is not None and "torch_random" in header:
-        state = np.load(io.BytesIO(blobs[header["torch_random"]]), allow_pickle=False)
-        torch.set_rng_state(torch.from_numpy(np.array(state)))
+        state = last["torch_random"] = _array_from(header["torch_random"], blobs)
+        torch.set_rng_state(torch.from_numpy(state.copy()))
 
 
 class _Session:
     def __init__(self):
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.handles: dict[int, object] = {}
+        self.random_states: dict = {}  # as last exchanged with the grader
 
     def make_ref(self, obj) -> dict:
         number = len(self.handles) + 1
@@ -445,11 +464,11 @@ class _Session:
             kwargs = decode(header["kwargs"], blobs, self.resolve)
             arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
             before = [a.copy() for a in arrays]
-            set_random_states(header, blobs)
+            set_random_states(header, blobs, self.random_states)
             with np.errstate(**header["errstate"]):
                 result = target(*args, **kwargs)
             reply, out_blobs = self.reply(result)
-            reply.update(get_random_states(out_blobs))
+            reply.update(get_random_states(out_blobs, self.random_states))
             # The caller's arrays are copies: send back the ones the student's code changed in place.
             changed = {i: a for i, (a, b) in enumerate(zip(arrays, before)) if not np.array_equal(a, b, equal_nan=True)}
             reply["changed"] = {str(i): encode(a, out_blobs, self.make_ref) for i, a in changed.items()}
