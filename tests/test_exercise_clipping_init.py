@@ -1,0 +1,155 @@
+"""Tests of the exercise notebook exercises/clipping_init.ipynb (Exercise 4: gradient clipping and initialisation).
+
+The notebook is executed in a kernel: as stored (every test cell must print
+its "passed" line, as the stored outputs say), as a release makes it (every
+test cell must fail with NotImplementedError, for 0 points, and the hidden
+test comparing with torch.nn.utils.clip_grad_norm_ must be gone), through the
+self-check (8 of 8 points), and with common mistakes put into a solution (the
+failing test cell must name the mistake). The three questions are
+independent: a mistake fails one test cell only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_course.grading.check import check_notebook, collect_results
+from lstm_course.grading.release import BEGIN_HIDDEN, END_HIDDEN, release_notebook
+
+from . import exercise_notebooks as notebooks
+
+NOTEBOOK = notebooks.EXERCISES / "clipping_init.ipynb"
+POINTS = {"q1_clip_grad_norm_test": 3, "q2_orthogonal_test": 3, "q3_lstm_forget_bias_test": 2}
+TOTAL_POINTS = 8
+HIDDEN_IN = "q1_clip_grad_norm_test"  # the test cell with the hidden comparison with torch
+
+
+def test_notebook_metadata_is_well_formed():
+    points = notebooks.assert_metadata_well_formed(notebooks.read(NOTEBOOK))
+    assert points == POINTS
+    assert sum(points.values()) == TOTAL_POINTS
+
+
+def test_stored_notebook_passes_every_test_cell():
+    notebooks.assert_stored_outputs_are_current(NOTEBOOK)
+
+
+def test_the_source_scores_full_points():
+    results = check_notebook(NOTEBOOK)
+    assert [(r.grade_id, r.points, r.passed) for r in results] == [(g, p, True) for g, p in POINTS.items()]
+    assert sum(r.earned for r in results) == TOTAL_POINTS
+
+
+def test_the_released_notebook_scores_zero_with_only_not_implemented_errors():
+    student = notebooks.run_released(NOTEBOOK)
+    results = collect_results(student)
+    assert [r.grade_id for r in results] == list(POINTS)
+    assert sum(r.earned for r in results) == 0
+    notebooks.assert_every_test_fails_with_not_implemented(student)
+
+
+def test_the_hidden_test_is_in_the_source_only():
+    source = notebooks.read(NOTEBOOK)
+    with_hidden = [c.metadata.nbgrader.grade_id for c in source.cells if BEGIN_HIDDEN in c.source]
+    assert with_hidden == [HIDDEN_IN]
+    student = release_notebook(source)
+    for cell in student.cells:
+        assert BEGIN_HIDDEN not in cell.source and END_HIDDEN not in cell.source
+        assert "import torch" not in cell.source, cell.metadata.nbgrader.grade_id
+    released = {c.metadata.nbgrader.grade_id: c.source for c in student.cells}
+    assert released[HIDDEN_IN].rstrip().endswith('print("Q1 passed (3 points)")')
+
+
+# mistake: (answer cell, its right code, the wrong code, the failing test cell, what it says)
+MISTAKES = {
+    "each gradient clipped by its own norm": (
+        "q1_clip_grad_norm",
+        "        return [g * scale for g in grads], total_norm",
+        "        return [g * min(1.0, max_norm / (np.sqrt(np.sum(g**2)) + eps)) for g in grads], total_norm",
+        "q1_clip_grad_norm_test",
+        ["clipped[0] for gradients of shapes [(8, 3), (8,), (2, 3, 2)] and max_norm=1 is wrong",
+         "Looks like: each gradient is clipped by its own norm; the norm is global"],
+    ),
+    "gradients rescaled below max_norm": (
+        "q1_clip_grad_norm",
+        "    if scale < 1:\n"
+        "        return [g * scale for g in grads], total_norm\n"
+        "    return [g.copy() for g in grads], total_norm",
+        "    return [g * scale for g in grads], total_norm",
+        "q1_clip_grad_norm_test",
+        ["clipped[0] for gradients of shapes [(8, 3), (8,), (2, 3, 2)] and max_norm=5 is wrong",
+         "Looks like: the gradients are rescaled although their norm is below max_norm"],
+    ),
+    "eps left out": (
+        "q1_clip_grad_norm",
+        "    scale = max_norm / (total_norm + eps)",
+        "    scale = max_norm / total_norm",
+        "q1_clip_grad_norm_test",
+        ["clipped[0] for gradients of shapes [(1, 5)] and max_norm=0.01 is wrong",
+         "Looks like: eps is missing: the factor is max_norm / (total_norm + eps)"],
+    ),
+    "gradients clipped in place": (
+        "q1_clip_grad_norm",
+        "        return [g * scale for g in grads], total_norm",
+        "        for g in grads:\n            g *= scale\n        return grads, total_norm",
+        "q1_clip_grad_norm_test",
+        ["grads[0] after the call to clip_grad_norm (it must not be modified) is wrong"],
+    ),
+    "no sign correction": (
+        "q2_orthogonal",
+        "    q = q * np.sign(np.diag(r))  # column j times the sign of r[j, j]: uniformly distributed\n",
+        "",
+        "q2_orthogonal_test",
+        ["the signs of the diagonal of R = W.T @ A / gain for W = orthogonal(6, 3, seed=",
+         "Looks like: the sign correction is missing: multiply column j of Q by the sign of R[j, j]"],
+    ),
+    "A decomposed for a wide matrix": (
+        "q2_orthogonal",
+        "    m = a.T if rows < cols else a  # (max, min): never wider than tall\n"
+        "    q, r = np.linalg.qr(m)  # q (max, min) with orthonormal columns, r (min, min) upper triangular\n"
+        "    q = q * np.sign(np.diag(r))  # column j times the sign of r[j, j]: uniformly distributed\n"
+        "    return gain * (q.T if rows < cols else q)  # (rows, cols)",
+        "    q, r = np.linalg.qr(a)\n    return gain * q * np.sign(np.diag(r))",
+        "q2_orthogonal_test",
+        ["has the wrong shape: expected (3, 6), got (3, 3)",
+         "Looks like: for rows < cols, decompose A.T, not A, and transpose its Q factor back"],
+    ),
+    "gain not applied": (
+        "q2_orthogonal",
+        "    return gain * (q.T if rows < cols else q)  # (rows, cols)",
+        "    return q.T if rows < cols else q",
+        "q2_orthogonal_test",
+        ["W.T @ W / gain**2 for W = orthogonal(5, 5, seed=", "Looks like: the gain is not applied"],
+    ),
+    "forget bias in both biases": (
+        "q3_lstm_forget_bias",
+        "    b_hh[hidden : 2 * hidden] = 0.0",
+        "    b_hh[hidden : 2 * hidden] = forget_bias",
+        "q3_lstm_forget_bias_test",
+        ["the forget gate f at x = 0, h_prev = 0 with the new biases (H=1, forget_bias=1) is wrong",
+         "Looks like: b_hh's forget block is also set to forget_bias"],
+    ),
+    "the input gate's block set": (
+        "q3_lstm_forget_bias",
+        "    b_ih[hidden : 2 * hidden] = forget_bias",
+        "    b_ih[:hidden] = forget_bias",
+        "q3_lstm_forget_bias_test",
+        ["the forget gate f at x = 0, h_prev = 0 with the new biases (H=1, forget_bias=1) is wrong",
+         "Looks like: b_ih's forget block is not set: the forget gate's block is H:2H (order i, f, g, o)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
+    answer_id, right, wrong, test_id, says = MISTAKES[mistake]
+    nb = notebooks.read(NOTEBOOK)
+    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
+    assert cells[answer_id].source.count(right) == 1
+    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
+    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    assert [g for g, r in results.items() if not r.passed] == [test_id]
+    (error,) = notebooks.errors(cells[test_id])
+    assert error.ename == "AssertionError"
+    for text in says:
+        assert text in error.evalue

@@ -1,0 +1,160 @@
+"""Tests of the exercise notebook exercises/lstm_module.ipynb (Exercise 5: an LSTM cell as an nn.Module).
+
+The notebook is executed in a kernel: as stored (every test cell must print
+its "passed" line, as the stored outputs say), as a release makes it (every
+test cell must fail with NotImplementedError, for 0 points, and the hidden
+test must be gone), through the self-check (9 of 9 points), and with common
+mistakes put into a solution (the failing test cell must name the mistake).
+
+Q2's answer is a class, not a function: its cell starts with the class line
+and has one solution region per method, after the method's def line and
+docstring. The shared metadata checks are applied to every other cell.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from lstm_course.grading.check import check_notebook, collect_results
+from lstm_course.grading.release import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, STUB, release_notebook
+
+from . import exercise_notebooks as notebooks
+
+NOTEBOOK = notebooks.EXERCISES / "lstm_module.ipynb"
+POINTS = {"q1_lstm_cell_step_test": 2, "q2_lstm_cell_module_test": 4, "q3_train_adding_test": 3}
+TOTAL_POINTS = 9
+CLASS_CELL = "q2_lstm_cell_module"
+METHODS = ["__init__(self, input_size, hidden_size)", "reset_parameters(self)", "forward(self, input, hx=None)"]
+HIDDEN_IN = "q2_lstm_cell_module_test"
+
+
+def test_notebook_metadata_is_well_formed():
+    nb = notebooks.read(NOTEBOOK)
+    others = copy.deepcopy(nb)
+    others.cells = [cell for cell in nb.cells if cell.metadata.nbgrader.grade_id != CLASS_CELL]
+    points = notebooks.assert_metadata_well_formed(others)
+    assert points == POINTS
+    assert sum(points.values()) == TOTAL_POINTS
+
+    (cell,) = [cell for cell in nb.cells if cell.metadata.nbgrader.grade_id == CLASS_CELL]
+    meta = cell.metadata.nbgrader
+    assert meta.schema_version == 3 and meta.solution and not meta.locked and not meta.grade
+    assert cell.cell_type == "code" and cell.source.startswith('class LSTMCell(nn.Module):\n    """')
+    assert nb.cells.index(cell) < [c.metadata.nbgrader.grade_id for c in nb.cells].index(HIDDEN_IN)
+    head, *methods = cell.source.split("\n    def ")
+    assert BEGIN_SOLUTION not in head and END_SOLUTION not in head
+    assert [method.split(":\n")[0] for method in methods] == METHODS
+    for method in methods:  # the def line and the docstring, then one solution region
+        before, marker, after = method.partition(BEGIN_SOLUTION)
+        assert marker and before.count('"""') == 2 and END_SOLUTION not in before
+        assert after.count(END_SOLUTION) == 1 and BEGIN_SOLUTION not in after
+    grade_ids = [c.metadata.nbgrader.grade_id for c in nb.cells]
+    assert len(grade_ids) == len(set(grade_ids))
+
+
+def test_stored_notebook_passes_every_test_cell():
+    notebooks.assert_stored_outputs_are_current(NOTEBOOK)
+
+
+def test_the_source_scores_full_points():
+    results = check_notebook(NOTEBOOK)
+    assert [(r.grade_id, r.points, r.passed) for r in results] == [(g, p, True) for g, p in POINTS.items()]
+    assert sum(r.earned for r in results) == TOTAL_POINTS
+
+
+def test_the_released_notebook_scores_zero_with_only_not_implemented_errors():
+    student = notebooks.run_released(NOTEBOOK)
+    results = collect_results(student)
+    assert [r.grade_id for r in results] == list(POINTS)
+    assert sum(r.earned for r in results) == 0
+    notebooks.assert_every_test_fails_with_not_implemented(student)
+
+
+def test_the_released_class_keeps_its_method_signatures_and_the_hidden_test_is_gone():
+    source = notebooks.read(NOTEBOOK)
+    assert [c.metadata.nbgrader.grade_id for c in source.cells if BEGIN_HIDDEN in c.source] == [HIDDEN_IN]
+    student = release_notebook(source)
+    cells = {c.metadata.nbgrader.grade_id: c.source for c in student.cells}
+    for method in METHODS:
+        assert f"    def {method}:\n" in cells[CLASS_CELL]
+    assert cells[CLASS_CELL].count("        " + STUB[1]) == len(METHODS)
+    assert "        super().__init__()\n        " + STUB[0] in cells[CLASS_CELL]
+    for text in cells.values():
+        assert BEGIN_HIDDEN not in text and END_HIDDEN not in text
+    assert "(5, 7, 9)" not in cells[HIDDEN_IN]
+    assert cells[HIDDEN_IN].rstrip().endswith('print("Q2 passed (4 points)")')
+
+
+# mistake: (answer cell, its right code, the wrong code, the test cells that fail, what the first one says)
+MISTAKES = {
+    "gate order i, f, o, g": (
+        "q1_lstm_cell_step",
+        "    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)",
+        "    a_i, a_f, a_o, a_g = a.chunk(4, dim=1)",
+        list(POINTS),  # Q2 checks lstm_cell_step first; Q3 trains with it
+        ["c_next (B=1, D=3, H=4) is wrong",
+         "Looks like: the gates are taken in the order i, f, o, g; the stored order is i, f, g, o"],
+    ),
+    "initial bound 1/sqrt(input_size)": (
+        CLASS_CELL,
+        "        bound = 1 / math.sqrt(self.hidden_size)",
+        "        bound = 1 / math.sqrt(self.input_size)",
+        ["q2_lstm_cell_module_test", "q3_train_adding_test"],
+        ["LSTMCell(24, 40).weight_ih has values from",
+         "Looks like: k = 1/sqrt(input_size); torch.nn.LSTMCell uses 1/sqrt(hidden_size)"],
+    ),
+    "hx=None not handled": (
+        CLASS_CELL,
+        "        if hx is None:\n"
+        "            zeros = input.new_zeros(input.shape[0], self.hidden_size)  # (B, H)\n"
+        "            hx = (zeros, zeros)\n",
+        "",
+        ["q2_lstm_cell_module_test", "q3_train_adding_test"],
+        ["LSTMCell.forward(input) (B=1, D=3, H=4), without hx, raised TypeError",
+         "Looks like: hx=None is not handled; start from h = c = zeros of shape (B, H)"],
+    ),
+    "forward returns (c, h)": (
+        CLASS_CELL,
+        "        return lstm_cell_step(input, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)",
+        "        h_next, c_next = lstm_cell_step(input, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)\n"
+        "        return c_next, h_next",
+        ["q2_lstm_cell_module_test", "q3_train_adding_test"],
+        ["c_next of LSTMCell.forward (B=1, D=3, H=4) is wrong",
+         "Looks like: forward returns (c_next, h_next); torch.nn.LSTMCell returns (h_next, c_next)"],
+    ),
+    "head created before the cell": (
+        "q3_train_adding",
+        "    cell = LSTMCell(inputs.shape[2], hidden_size).double()  # first the cell, then the head: same draws as torch\n"
+        "    head = nn.Linear(hidden_size, 1).double()",
+        "    head = nn.Linear(hidden_size, 1).double()\n    cell = LSTMCell(inputs.shape[2], hidden_size).double()",
+        ["q3_train_adding_test"],
+        ["losses[0], the loss before any update", "Looks like: the head is created before the cell"],
+    ),
+    "gradients not zeroed": (
+        "q3_train_adding",
+        "        optimizer.zero_grad()\n",
+        "",
+        ["q3_train_adding_test"],
+        ["the list of losses of train_adding (compared with the same training of torch.nn.LSTMCell) is wrong",
+         "Looks like: the gradients are not zeroed at each step (optimizer.zero_grad()): they accumulate"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
+    answer_id, right, wrong, failing, says = MISTAKES[mistake]
+    nb = notebooks.read(NOTEBOOK)
+    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
+    assert cells[answer_id].source.count(right) == 1
+    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
+    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    assert [g for g, r in results.items() if not r.passed] == failing
+    (error,) = notebooks.errors(cells[failing[0]])
+    assert error.ename == "AssertionError"
+    for text in says:
+        assert text in error.evalue
+    if answer_id.startswith("q1"):
+        assert "which Q2 builds on (pass Q1 first)" in results["q2_lstm_cell_module_test"].feedback
