@@ -277,7 +277,7 @@ class StudentSession:
         reply, reply_blobs = self._request(header, blobs)
         result = self._value(reply, reply_blobs)
         wire.set_random_states(reply, reply_blobs, self.random_states)
-        arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
+        arrays = wire.arrays_in([list(args), dict(kwargs)])
         for index, tree in reply.get("changed", {}).items():
             changed = wire.decode(tree, reply_blobs, lambda tree: None)
             original = arrays[int(index)]

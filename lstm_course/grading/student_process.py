@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 __all__ = ["MESSAGE_LIMIT", "ProtocolError", "ReferenceUnavailable", "decode", "encode", "get_random_states",
-           "read_message", "set_random_states", "split_message", "write_message"]
+           "arrays_in", "read_message", "set_random_states", "split_message", "write_message"]
 
 MESSAGE_LIMIT = 256 << 20  # bytes; a bigger message is refused rather than read
 OUTPUT_LIMIT = 64 << 10  # characters of printed output kept per process
@@ -138,6 +138,21 @@ def decode(tree, blobs: list, resolve_ref):
     if kind == "ref":
         return resolve_ref(tree)
     raise ProtocolError(f"unknown value kind {kind!r}")
+
+
+def arrays_in(value) -> list:
+    """The NumPy arrays in ``value`` and, recursively, in its lists, tuples and dicts, in encoding order.
+
+    Both sides list the arguments of a call this way, so an array the student's
+    code changed in place can be named by its position.
+    """
+    if isinstance(value, np.ndarray):
+        return [value]
+    if type(value) in (list, tuple):
+        return [array for item in value for array in arrays_in(item)]
+    if type(value) is dict:
+        return [array for item in value.values() for array in arrays_in(item)]
+    return []
 
 
 def write_message(fd: int, header: dict, blobs: list = ()) -> None:
@@ -462,7 +477,7 @@ class _Session:
             target = decode(header["target"], blobs, self.resolve)
             args = decode(header["args"], blobs, self.resolve)
             kwargs = decode(header["kwargs"], blobs, self.resolve)
-            arrays = [a for a in [*args, *kwargs.values()] if isinstance(a, np.ndarray)]
+            arrays = arrays_in([args, kwargs])
             before = [a.copy() for a in arrays]
             set_random_states(header, blobs, self.random_states)
             with np.errstate(**header["errstate"]):
