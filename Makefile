@@ -10,6 +10,8 @@ BUILD  := _build
 # The strict build re-executes every page from an empty cache: the normal
 # cache keys on a page's text and would not notice a broken package import.
 STRICT := $(BUILD)/strict
+# The book shows the student version of each exercise, released from its source.
+RELEASED := $(patsubst exercises/%,book/exercises/%,$(wildcard exercises/*.ipynb))
 
 .PHONY: help book test unit notebooks strict-book clean
 
@@ -25,7 +27,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-book: $(STAMP)
+book/exercises/%.ipynb: exercises/%.ipynb $(STAMP)
+	$(BIN)/lstm-course release $< --out book/exercises
+
+book: $(STAMP) $(RELEASED)
 	$(BIN)/jupyter-book build . --path-output .
 	@echo "Open the book: file://$(CURDIR)/$(BUILD)/html/index.html"
 
@@ -37,9 +42,9 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval exercises -p no:cacheprovider
 
-strict-book: $(STAMP)
+strict-book: $(STAMP) $(RELEASED)
 	rm -rf $(STRICT)
 	$(BIN)/jupyter-book build . --path-output $(STRICT) -W -n --keep-going
 
 clean:
-	rm -rf $(BUILD) .pytest_cache
+	rm -rf $(BUILD) .pytest_cache $(RELEASED)
