@@ -1,0 +1,165 @@
+"""Tests of the exercise notebook exercises/char_lm_sampling.ipynb (Exercise 6: sampling from a character
+language model).
+
+The notebook is executed in a kernel: as stored (every test cell must print
+its "passed" line, as the stored outputs say), as a release makes it (every
+test cell must fail with NotImplementedError, for 0 points), through the
+self-check (10 of 10 points), and with common mistakes put into a solution
+(the failing test cell must name the mistake).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_course.grading.check import check_notebook, collect_results
+
+from . import exercise_notebooks as notebooks
+
+NOTEBOOK = notebooks.EXERCISES / "char_lm_sampling.ipynb"
+POINTS = {
+    "q1_softmax_with_temperature_test": 2,
+    "q2_top_k_filter_test": 2,
+    "q3_sample_next_test": 3,
+    "q4_generate_test": 3,
+}
+TOTAL_POINTS = 10
+
+
+def test_notebook_metadata_is_well_formed():
+    points = notebooks.assert_metadata_well_formed(notebooks.read(NOTEBOOK))
+    assert points == POINTS
+    assert sum(points.values()) == TOTAL_POINTS
+
+
+def test_stored_notebook_passes_every_test_cell():
+    notebooks.assert_stored_outputs_are_current(NOTEBOOK)
+
+
+def test_the_source_scores_full_points():
+    results = check_notebook(NOTEBOOK)
+    assert [(r.grade_id, r.points, r.passed) for r in results] == [(g, p, True) for g, p in POINTS.items()]
+    assert sum(r.earned for r in results) == TOTAL_POINTS
+
+
+def test_the_released_notebook_scores_zero_with_only_not_implemented_errors():
+    student = notebooks.run_released(NOTEBOOK)
+    results = collect_results(student)
+    assert [r.grade_id for r in results] == list(POINTS)
+    assert sum(r.earned for r in results) == 0
+    notebooks.assert_every_test_fails_with_not_implemented(student)
+
+
+def test_no_answer_calls_the_package_references():
+    """The answers run without lstm_course.numpy_ref or lstm_course.nn: only the tests use them."""
+    nb = notebooks.read(NOTEBOOK)
+    for cell in notebooks.graded_cells(nb):
+        if cell.metadata.nbgrader.solution:
+            assert "lstm_course" not in cell.source and "reference" not in cell.source, cell.metadata.nbgrader.grade_id
+
+
+# name: (answer cell, right code, wrong code, test cell that must name it, what it must say, cells that fail)
+MISTAKES = {
+    "temperature multiplied": (
+        "q1_softmax_with_temperature",
+        "np.float64) / temperature",
+        "np.float64) * temperature",
+        "q1_softmax_with_temperature_test",
+        ["softmax_with_temperature(logits, 0.5) for logits of shape (3, 6) is wrong",
+         "Looks like: the temperature multiplies the logits instead of dividing them"],
+        None,
+    ),
+    "softmax over the batch axis": (
+        "q1_softmax_with_temperature",
+        "    shifted = scaled - scaled.max(axis=-1, keepdims=True)  # (B, V), at most 0: np.exp cannot overflow\n"
+        "    e = np.exp(shifted)  # (B, V)\n"
+        "    return e / e.sum(axis=-1, keepdims=True)",
+        "    shifted = scaled - scaled.max(axis=0, keepdims=True)\n    e = np.exp(shifted)\n"
+        "    return e / e.sum(axis=0, keepdims=True)",
+        "q1_softmax_with_temperature_test",
+        ["softmax_with_temperature(logits, 1) for logits of shape (1, 5) is wrong",
+         "Looks like: the softmax is taken over axis 0, the batch"],
+        None,  # every cell from Q1 on, except Q2
+    ),
+    "no shift before np.exp": (
+        "q1_softmax_with_temperature",
+        "    shifted = scaled - scaled.max(axis=-1, keepdims=True)",
+        "    shifted = scaled",
+        "q1_softmax_with_temperature_test",
+        ["for logits of shape (2, 7) overflowed", "Looks like: np.exp of large numbers"],
+        ["q1_softmax_with_temperature_test", "q3_sample_next_test"],
+    ),
+    "filtered logits set to zero": (
+        "q2_top_k_filter",
+        "    filtered[filtered < kth_largest] = -np.inf",
+        "    filtered[filtered < kth_largest] = 0.0",
+        "q2_top_k_filter_test",
+        ["top_k_filter(logits, k=2) for logits of shape (1, 6) is wrong",
+         "Looks like: the other logits are set to 0 instead of -np.inf"],
+        ["q2_top_k_filter_test", "q3_sample_next_test", "q4_generate_test"],
+    ),
+    "one uniform number for every row": (
+        "q3_sample_next",
+        "    u = rng.random(probs.shape[0])  # (B,) one uniform number per row\n"
+        "    cdf = np.cumsum(probs, axis=-1)  # (B, V) running sums of the probabilities\n"
+        "    tokens = np.sum(cdf <= u[:, None], axis=-1)",
+        "    u = rng.random()\n    cdf = np.cumsum(probs, axis=-1)\n    tokens = np.sum(cdf <= u, axis=-1)",
+        "q3_sample_next_test",
+        ["sample_next(logits, temperature=0.7, top_k=None, rng=",
+         "Looks like: every row uses the same uniform number"],
+        ["q3_sample_next_test", "q4_generate_test"],
+    ),
+    "argmax instead of a draw": (
+        "q3_sample_next",
+        "    return np.minimum(tokens, probs.shape[-1] - 1)",
+        "    return probs.argmax(axis=-1)",
+        "q3_sample_next_test",
+        ["sample_next(logits, temperature=0.7, top_k=None, rng=",
+         "Looks like: the most probable token is returned (argmax) instead of a draw"],
+        ["q3_sample_next_test", "q4_generate_test"],
+    ),
+    "numpy's global generator": (
+        "q3_sample_next",
+        "    u = rng.random(probs.shape[0])",
+        "    u = np.random.random(probs.shape[0])",
+        "q3_sample_next_test",
+        ["sample_next(logits, rng=", "drew different tokens when called twice with the same seed",
+         "Looks like: random numbers from NumPy's global generator"],
+        ["q3_sample_next_test", "q4_generate_test"],
+    ),
+    "the seed passed at every step": (
+        "q4_generate",
+        "    rng = np.random.default_rng(rng)\n",
+        "",
+        "q4_generate_test",
+        ["tokens of generate (B=1, V=5, H=4, T0=3, num_new=6", "Looks like: a generator is made afresh at every step"],
+        ["q4_generate_test"],
+    ),
+    "the state is not updated after a draw": (
+        "q4_generate",
+        "        h = step(new_tokens[:, n], h)",
+        "        step(new_tokens[:, n], h)",
+        "q4_generate_test",
+        ["Looks like: the state is not updated after a draw"],
+        ["q4_generate_test"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
+    answer_id, right, wrong, test_id, says, failing = MISTAKES[mistake]
+    nb = notebooks.read(NOTEBOOK)
+    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
+    assert cells[answer_id].source.count(right) == 1
+    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
+    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    if failing is None:
+        failing = [g for g in POINTS if g != "q2_top_k_filter_test"]
+    assert [g for g, r in results.items() if not r.passed] == failing
+    (error,) = notebooks.errors(cells[test_id])
+    assert error.ename == "AssertionError"
+    for text in says:
+        assert text in error.evalue
+    if test_id == "q3_sample_next_test" and "q4_generate_test" in failing:
+        assert "which Q4 builds on (pass Q3 first)" in results["q4_generate_test"].feedback
