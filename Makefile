@@ -13,11 +13,11 @@ STRICT := $(BUILD)/strict
 # The book shows the student version of each exercise, released from its source.
 RELEASED := $(patsubst exercises/%,book/exercises/%,$(wildcard exercises/*.ipynb))
 
-.PHONY: help book test unit notebooks strict-book clean
+.PHONY: help book test unit notebooks strict-book site clean
 
 help:
 	@echo "make book   build the HTML book into $(BUILD)/html"
-	@echo "make test   unit tests, exercise notebooks (nbval) and a strict book build"
+	@echo "make test   unit tests, exercise notebooks (nbval), a strict book build and its check in Chromium"
 	@echo "make clean  remove build output (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -34,7 +34,7 @@ book: $(STAMP) $(RELEASED)
 	$(BIN)/jupyter-book build . --path-output .
 	@echo "Open the book: file://$(CURDIR)/$(BUILD)/html/index.html"
 
-test: unit notebooks strict-book
+test: unit notebooks strict-book site
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests lstm_course
@@ -45,6 +45,10 @@ notebooks: $(STAMP)
 strict-book: $(STAMP) $(RELEASED)
 	rm -rf $(STRICT)
 	$(BIN)/jupyter-book build . --path-output $(STRICT) -W -n --keep-going
+
+# Every page of the strict build opened in headless Chromium (screenshots in $(STRICT)/screenshots).
+site: strict-book
+	LSTM_COURSE_SITE=$(STRICT)/_build/html $(BIN)/python -m pytest tests/site -p no:cacheprovider
 
 clean:
 	rm -rf $(BUILD) .pytest_cache $(RELEASED)
