@@ -151,3 +151,12 @@ def test_no_solution_or_hidden_test_appears_anywhere_in_the_site(browser):
         for notebook, lines in secrets.items():
             leaks += [f"{path.relative_to(SITE)}: {line!r} from {notebook}" for line in lines if line in text]
     assert leaks == [], "solutions or hidden tests in the site:\n" + "\n".join(leaks[:20])
+
+
+def test_search_finds_a_chapter(browser, site_url):
+    page = browser.new_page()
+    page.goto(f"{site_url}/search.html?q=forget+gate", wait_until="load")
+    page.wait_for_function("() => document.querySelectorAll('ul.search li').length > 0", timeout=20_000)
+    hits = page.evaluate("() => [...document.querySelectorAll('ul.search li a')].map(a => a.getAttribute('href'))")
+    page.close()
+    assert any("book/lstm" in hit for hit in hits), f"searching 'forget gate' should find the LSTM chapter: {hits}"
