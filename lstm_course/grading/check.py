@@ -35,6 +35,7 @@ __all__ = ["CheckError", "DEFAULT_TIMEOUT", "QuestionResult", "check_notebook", 
            "execute_notebook", "format_report"]
 
 DEFAULT_TIMEOUT = 30  # seconds per cell, nbgrader's default
+KERNEL_STARTUP_TIMEOUT = 180  # seconds
 FEEDBACK_LIMIT = 240  # characters of an error message kept in the feedback
 _TIMEOUT_ERROR = "CellTimeout"  # the ename given to a cell interrupted at its time limit
 
@@ -81,6 +82,8 @@ def execute_notebook(nb: nbformat.NotebookNode, *, cwd: Path, timeout: float = D
         error_on_timeout=timeout_error,
         on_cell_executed=on_cell_executed,
         record_timing=False,
+        # A kernel on a busy 2-core machine can take longer than nbclient's 60 s default to start.
+        startup_timeout=KERNEL_STARTUP_TIMEOUT,
         resources={"metadata": {"path": str(cwd)}},
     )
     try:
