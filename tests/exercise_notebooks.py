@@ -44,6 +44,26 @@ def run(nb, path: Path):
     return execute_notebook(nb, cwd=path.parent, timeout=60)
 
 
+def _assert_one_region_after_docstring(source: str, where: str) -> None:
+    before, marker, after = source.partition(BEGIN_SOLUTION)
+    assert marker and END_SOLUTION not in before, where
+    assert before.count('"""') == 2, f"{where}: the def line and the docstring come before the solution"
+    assert after.count(END_SOLUTION) == 1 and BEGIN_SOLUTION not in after, where
+
+
+def assert_answer_cell_shape(source: str, grade_id: str) -> None:
+    """A function answer: its def line and docstring, then one solution region. A class answer: the class
+    line and docstring, then each method with its def line, docstring and one solution region."""
+    if source.startswith("class "):
+        head, *methods = source.split("\n    def ")
+        assert methods and BEGIN_SOLUTION not in head and END_SOLUTION not in head, grade_id
+        for method in methods:
+            _assert_one_region_after_docstring(method, f"{grade_id}, method {method.split('(')[0]}")
+    else:
+        assert source.startswith("def "), f"{grade_id}: an answer cell starts with its def line"
+        _assert_one_region_after_docstring(source, grade_id)
+
+
 def assert_metadata_well_formed(nb) -> dict:
     """nbgrader schema 3 metadata, unique grade_ids, solution markers in order in
     answer cells only, locked test cells with points; returns {test grade_id: points}."""
@@ -61,10 +81,7 @@ def assert_metadata_well_formed(nb) -> dict:
         has_markers = BEGIN_SOLUTION in cell.source or END_SOLUTION in cell.source
         if meta.solution:
             assert cell.cell_type == "code" and not meta.locked and not meta.grade, meta.grade_id
-            assert cell.source.count(BEGIN_SOLUTION) == cell.source.count(END_SOLUTION) == 1, meta.grade_id
-            assert cell.source.index(BEGIN_SOLUTION) < cell.source.index(END_SOLUTION), meta.grade_id
-            # The def line and the docstring stay outside the solution region.
-            assert cell.source.startswith("def ") and '"""' in cell.source.split(BEGIN_SOLUTION)[0], meta.grade_id
+            assert_answer_cell_shape(cell.source, meta.grade_id)
         else:
             assert meta.locked and not has_markers, meta.grade_id
         if meta.grade:

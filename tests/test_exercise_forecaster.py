@@ -1,60 +1,19 @@
 """Tests of the exercise notebook exercises/forecaster.ipynb (Exercise 8: a time-series forecaster).
 
-The notebook is executed in a kernel: as stored (every test cell must print
-its "passed" line, as the stored outputs say), as a release makes it (every
-test cell must fail with NotImplementedError, for 0 points), through the
-self-check (9 of 9 points), and with common mistakes put into a solution
-(the failing test cell must name the mistake).
+The checks that every exercise notebook must pass are in
+test_exercise_notebooks.py; here, common mistakes are put into a solution
+and the failing test cell must name them.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from lstm_course.grading.check import check_notebook, collect_results
+from lstm_course.grading.check import collect_results
 
 from . import exercise_notebooks as notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "forecaster.ipynb"
-POINTS = {
-    "q1_make_windows_test": 2,
-    "q2_standardize_test": 2,
-    "q3_seasonal_naive_test": 2,
-    "q4_train_forecaster_test": 3,
-}
-TOTAL_POINTS = 9
-
-
-def test_notebook_metadata_is_well_formed():
-    points = notebooks.assert_metadata_well_formed(notebooks.read(NOTEBOOK))
-    assert points == POINTS
-    assert sum(points.values()) == TOTAL_POINTS
-
-
-def test_stored_notebook_passes_every_test_cell():
-    notebooks.assert_stored_outputs_are_current(NOTEBOOK)
-
-
-def test_the_source_scores_full_points():
-    results = check_notebook(NOTEBOOK)
-    assert [(r.grade_id, r.points, r.passed) for r in results] == [(g, p, True) for g, p in POINTS.items()]
-    assert sum(r.earned for r in results) == TOTAL_POINTS
-
-
-def test_the_released_notebook_scores_zero_with_only_not_implemented_errors():
-    student = notebooks.run_released(NOTEBOOK)
-    results = collect_results(student)
-    assert [r.grade_id for r in results] == list(POINTS)
-    assert sum(r.earned for r in results) == 0
-    notebooks.assert_every_test_fails_with_not_implemented(student)
-
-
-def test_no_answer_calls_the_package_references():
-    """The answers run without lstm_course.nn: only the tests use it."""
-    nb = notebooks.read(NOTEBOOK)
-    for cell in notebooks.graded_cells(nb):
-        if cell.metadata.nbgrader.solution:
-            assert "lstm_course" not in cell.source and "reference" not in cell.source, cell.metadata.nbgrader.grade_id
 
 
 # name: (answer cell, right code, wrong code, test cell that must name it, what it must say)

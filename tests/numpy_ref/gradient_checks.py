@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from lstm_course.numpy_ref.gradcheck import numerical_gradient, rel_error
 
 TOLERANCE = 1e-7  # float64, centred differences with h = 1e-5
