@@ -99,8 +99,11 @@ def assert_stored_outputs_are_current(path: Path) -> None:
         assert stdout(cell) == f"Q{number} passed ({cell.metadata.nbgrader.points} points)\n"
     executed = run(copy.deepcopy(stored), path)
     for before, after in zip(question_cells(stored), question_cells(executed)):
-        assert not errors(after), after.metadata.nbgrader.grade_id
-        assert after.outputs == before.outputs, "stored outputs are out of date"
+        grade_id = after.metadata.nbgrader.grade_id
+        assert not errors(after), grade_id
+        # A print can reach the kernel's stdout in two messages when the machine is busy: compare the text.
+        assert [out.output_type for out in after.outputs] == ["stream"] * len(after.outputs), grade_id
+        assert stdout(after) == stdout(before), f"{grade_id}: stored output {stdout(before)!r}, now {stdout(after)!r}"
     for cell in executed.cells:
         assert all(out.get("name") != "stderr" for out in cell.get("outputs", [])), cell.id
 
