@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from lstm_course.grading.check import execute_notebook
+from lstm_course.grading.check import collect_results, execute_notebook
 from lstm_course.grading.release import BEGIN_SOLUTION, END_SOLUTION, release_notebook
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
@@ -122,3 +122,24 @@ def assert_every_test_fails_with_not_implemented(nb) -> None:
     for cell in question_cells(nb):
         assert "passed" not in stdout(cell), cell.metadata.nbgrader.grade_id
         assert [error.ename for error in errors(cell)] == ["NotImplementedError"], cell.metadata.nbgrader.grade_id
+
+
+def run_with_mistake(path: Path, answer_id: str, right: str, wrong: str) -> tuple[dict, dict]:
+    """Execute the notebook at ``path`` with ``right`` replaced by ``wrong`` in the answer cell ``answer_id``.
+
+    Returns the executed cells and the self-check's results, each by grade_id.
+    """
+    nb = read(path)
+    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
+    assert cells[answer_id].source.count(right) == 1, f"{right!r} should occur once in {answer_id}"
+    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
+    results = {result.grade_id: result for result in collect_results(run(nb, path))}
+    return cells, results
+
+
+def assert_names_the_mistake(cell, says: list) -> None:
+    """The test cell failed with one AssertionError whose message contains every text of ``says``."""
+    (error,) = errors(cell)
+    assert error.ename == "AssertionError", f"{error.ename}: {error.evalue}"
+    for text in says:
+        assert text in error.evalue, f"expected {text!r} in the message:\n{error.evalue}"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_course.grading.check import collect_results
-
 from . import exercise_notebooks as notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "char_lm_sampling.ipynb"
@@ -114,17 +112,10 @@ MISTAKES = {
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
     answer_id, right, wrong, test_id, says, failing = MISTAKES[mistake]
-    nb = notebooks.read(NOTEBOOK)
-    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
-    assert cells[answer_id].source.count(right) == 1
-    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
-    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    cells, results = notebooks.run_with_mistake(NOTEBOOK, answer_id, right, wrong)
     if failing is None:
         failing = [g for g in POINTS if g != "q2_top_k_filter_test"]
     assert [g for g, r in results.items() if not r.passed] == failing
-    (error,) = notebooks.errors(cells[test_id])
-    assert error.ename == "AssertionError"
-    for text in says:
-        assert text in error.evalue
+    notebooks.assert_names_the_mistake(cells[test_id], says)
     if test_id == "q3_sample_next_test" and "q4_generate_test" in failing:
         assert "which Q4 builds on (pass Q3 first)" in results["q4_generate_test"].feedback

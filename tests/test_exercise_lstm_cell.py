@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_course.grading.check import collect_results
-
 from . import exercise_notebooks as notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "lstm_cell.ipynb"
@@ -65,16 +63,9 @@ MISTAKES = {
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
     answer_id, right, wrong, test_id, says = MISTAKES[mistake]
-    nb = notebooks.read(NOTEBOOK)
-    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
-    assert cells[answer_id].source.count(right) == 1
-    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
-    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    cells, results = notebooks.run_with_mistake(NOTEBOOK, answer_id, right, wrong)
     later = list(POINTS)[list(POINTS).index(test_id):]  # Q3 checks the forward of Q2 first, so it fails too
     assert [g for g, r in results.items() if not r.passed] == (later if answer_id.startswith("q2") else [test_id])
-    (error,) = notebooks.errors(cells[test_id])
-    assert error.ename == "AssertionError"
-    for text in says:
-        assert text in error.evalue
+    notebooks.assert_names_the_mistake(cells[test_id], says)
     if answer_id.startswith("q2"):
         assert "which Q3 builds on (pass Q2 first)" in results["q3_lstm_step_backward_test"].feedback

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_course.grading.check import collect_results
 from lstm_course.grading.release import BEGIN_HIDDEN, END_HIDDEN, STUB, release_notebook
 
 from . import exercise_notebooks as notebooks
@@ -105,15 +104,8 @@ MISTAKES = {
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
     answer_id, right, wrong, failing, says = MISTAKES[mistake]
-    nb = notebooks.read(NOTEBOOK)
-    cells = {cell.metadata.nbgrader.grade_id: cell for cell in nb.cells}
-    assert cells[answer_id].source.count(right) == 1
-    cells[answer_id].source = cells[answer_id].source.replace(right, wrong)
-    results = {r.grade_id: r for r in collect_results(notebooks.run(nb, NOTEBOOK))}
+    cells, results = notebooks.run_with_mistake(NOTEBOOK, answer_id, right, wrong)
     assert [g for g, r in results.items() if not r.passed] == failing
-    (error,) = notebooks.errors(cells[failing[0]])
-    assert error.ename == "AssertionError"
-    for text in says:
-        assert text in error.evalue
+    notebooks.assert_names_the_mistake(cells[failing[0]], says)
     if answer_id.startswith("q1"):
         assert "which Q2 builds on (pass Q1 first)" in results["q2_lstm_cell_module_test"].feedback

@@ -253,4 +253,5 @@ def test_parameter_table_of_the_chapter():
     assert count(CoupledLSTM(d, h)) == 3 * (h * d + h * h + 2 * h)
     assert count(LayerNormLSTM(d, h)) == 4 * h * (d + h) + 2 * (4 * h) * 2 + 2 * h
     assert count(LSTM(d, h, bidirectional=True)) == 2 * lstm
+    assert count(LSTM(d, h, proj_size=p)) == 4 * h * (d + p) + 8 * h + p * h
     assert count(LSTM(d, h, num_layers=2)) == count(ResidualLSTM(d, h, num_layers=2)) == lstm + 4 * (2 * h * h + 2 * h)
