@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from lstm_course.grading.check import check_notebook, collect_results
-from lstm_course.grading.release import BEGIN_HIDDEN
+from lstm_course.grading.release import BEGIN_HIDDEN, END_HIDDEN, release_notebook
 
 from . import exercise_notebooks as notebooks
 
@@ -34,6 +34,13 @@ POINTS = {
                          "q4_train_forecaster_test": 3},
 }
 NAMES = list(POINTS)
+# The notebooks with hidden tests: the test cell that holds them, and a text found only in them.
+HIDDEN = {
+    "gru_cell.ipynb": ("q1_gru_step_forward_test", "GRUCell"),
+    "clipping_init.ipynb": ("q1_clip_grad_norm_test", "import torch"),
+    "lstm_module.ipynb": ("q2_lstm_cell_module_test", "(5, 7, 9)"),
+    "attention_beam.ipynb": ("q5_beam_search_test", "eos_bias=-1.0"),
+}
 
 
 def test_every_notebook_is_listed_here():
@@ -65,6 +72,21 @@ def test_the_student_version_scores_zero_with_only_not_implemented_errors(name):
     assert sum(r.earned for r in results) == 0
     notebooks.assert_every_test_fails_with_not_implemented(student)
     assert all(BEGIN_HIDDEN not in cell.source for cell in student.cells)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hidden_tests_are_in_the_source_only(name):
+    source = notebooks.read(notebooks.EXERCISES / name)
+    with_hidden = [cell.metadata.nbgrader.grade_id for cell in source.cells if BEGIN_HIDDEN in cell.source]
+    assert with_hidden == ([HIDDEN[name][0]] if name in HIDDEN else [])
+    if name in HIDDEN:
+        grade_id, hidden_text = HIDDEN[name]
+        assert hidden_text in "".join(cell.source for cell in source.cells)
+        released = {cell.metadata.nbgrader.grade_id: cell.source for cell in release_notebook(source).cells}
+        assert not any(hidden_text in text or BEGIN_HIDDEN in text or END_HIDDEN in text for text in released.values())
+        number = list(POINTS[name]).index(grade_id) + 1
+        points = POINTS[name][grade_id]
+        assert released[grade_id].rstrip().endswith(f'print("Q{number} passed ({points} points)")')
 
 
 @pytest.mark.parametrize("name", NAMES)
