@@ -50,9 +50,11 @@ PAGES = toc_pages()
 @pytest.fixture(scope="module")
 def site_url():
     """The site served over HTTP on localhost, as readers get it (file:// URLs block the theme's fonts)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -94,6 +96,8 @@ def test_page_loads_with_maths_and_figures_and_without_errors(browser, site_url,
         maths: document.querySelectorAll('.math').length,
         untypeset: [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).length,
         rawDisplay: document.body.innerText.includes('$$'),
+        wideMaths: [...document.querySelectorAll('mjx-container[display="true"]')]
+            .filter(m => m.scrollWidth > m.clientWidth + 2).map(m => (m.closest('.math') || m).id || m.textContent.slice(0, 40)),
         brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
         imagesWithoutAlt: [...document.querySelectorAll('.cell_output img, figure img')]
             .filter(i => !i.getAttribute('alt')).map(i => i.src),
@@ -108,6 +112,7 @@ def test_page_loads_with_maths_and_figures_and_without_errors(browser, site_url,
     assert problems == [], f"{name}: {problems}"
     assert report["untypeset"] == 0, f"{name}: {report['untypeset']} of {report['maths']} maths blocks not typeset"
     assert not report["rawDisplay"], f"{name}: raw $$ left in the text (maths not parsed)"
+    assert report["wideMaths"] == [], f"{name}: display maths wider than the column: {report['wideMaths']}"
     assert report["brokenImages"] == [], f"{name}: images that did not load: {report['brokenImages']}"
     assert report["imagesWithoutAlt"] == [], f"{name}: images without alt text: {report['imagesWithoutAlt']}"
     assert report["tracebacks"] == 0, f"{name}: {report['tracebacks']} code cells show a traceback"
