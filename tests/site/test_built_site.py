@@ -47,6 +47,13 @@ def toc_pages() -> list:
 PAGES = toc_pages()
 
 
+def executable(name: str) -> bool:
+    """Whether the page is a notebook: an .ipynb, or MyST Markdown with a kernel."""
+    markdown = ROOT / f"{name}.md"
+    return (ROOT / f"{name}.ipynb").exists() or name.startswith("book/exercises/") and name != "book/exercises/index" \
+        or (markdown.exists() and "kernelspec:" in markdown.read_text())
+
+
 @pytest.fixture(scope="module")
 def site_url():
     """The site served over HTTP on localhost, as readers get it (file:// URLs block the theme's fonts)."""
@@ -103,7 +110,10 @@ def test_page_loads_with_maths_and_figures_and_without_errors(browser, site_url,
             .filter(i => !i.getAttribute('alt')).map(i => i.src),
         tracebacks: [...document.querySelectorAll('.cell_output')]
             .filter(o => o.innerText.includes('Traceback (most recent call last)')).length,
+        notebookLinks: [...document.querySelectorAll('.dropdown-download-buttons a[href$=".ipynb"]')].map(a => a.href),
     })""")
+    notebooks = [page.request.get(url) for url in report["notebookLinks"]]
+    downloads = [response.json() for response in notebooks if response.ok]
     if name in SCREENSHOT_PAGES:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / (name.replace("/", "_") + ".png")), full_page=True)
@@ -116,6 +126,8 @@ def test_page_loads_with_maths_and_figures_and_without_errors(browser, site_url,
     assert report["brokenImages"] == [], f"{name}: images that did not load: {report['brokenImages']}"
     assert report["imagesWithoutAlt"] == [], f"{name}: images without alt text: {report['imagesWithoutAlt']}"
     assert report["tracebacks"] == 0, f"{name}: {report['tracebacks']} code cells show a traceback"
+    if executable(name):
+        assert len(downloads) == 1 and downloads[0]["cells"], f"{name}: no .ipynb in the download menu"
 
 
 def secret_lines() -> dict:
