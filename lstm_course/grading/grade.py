@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .assignment import Assignment, load_assignment
+from .assignment import load_assignment
 from .feedback import feedback_html
 from .judge import Limits, NotebookGrade, QuestionGrade, StudentProcesses, grade_notebook
 

@@ -108,10 +108,7 @@ class StudentProcess:
 
     def send(self, header: dict, blobs: list = (), *, deadline: float,
              limit: str = "the code did not take its next input in time") -> None:
-        header = dict(header, blobs=[len(blob) for blob in blobs])
-        head = wire.json.dumps(header).encode()
-        body = b"".join([struct.pack(">I", len(head)), head, *blobs])
-        data = memoryview(struct.pack(">Q", len(body)) + body)
+        data = memoryview(wire.frame(header, blobs))
         while data:
             if self._to < 0:
                 raise StudentProcessDied("the process is gone")

@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 __all__ = ["MESSAGE_LIMIT", "ProtocolError", "ReferenceUnavailable", "decode", "encode", "get_random_states",
-           "arrays_in", "read_message", "set_random_states", "split_message", "write_message"]
+           "arrays_in", "frame", "read_message", "set_random_states", "split_message", "write_message"]
 
 MESSAGE_LIMIT = 256 << 20  # bytes; a bigger message is refused rather than read
 OUTPUT_LIMIT = 64 << 10  # characters of printed output kept per process
@@ -155,14 +155,19 @@ def arrays_in(value) -> list:
     return []
 
 
-def write_message(fd: int, header: dict, blobs: list = ()) -> None:
-    """Send one frame: total length, header length, the JSON header, then the blobs."""
+def frame(header: dict, blobs: list = ()) -> bytes:
+    """One message as bytes: total length, header length, the JSON header, then the blobs."""
     header = dict(header, blobs=[len(blob) for blob in blobs])
     head = json.dumps(header, allow_nan=True).encode()
     body = b"".join([struct.pack(">I", len(head)), head, *blobs])
     if len(body) > MESSAGE_LIMIT:
         raise ProtocolError(f"a message of {len(body) >> 20} MiB is over the limit of {MESSAGE_LIMIT >> 20} MiB")
-    data = memoryview(struct.pack(">Q", len(body)) + body)
+    return struct.pack(">Q", len(body)) + body
+
+
+def write_message(fd: int, header: dict, blobs: list = ()) -> None:
+    """Send one message on ``fd``, blocking until it is written."""
+    data = memoryview(frame(header, blobs))
     while data:
         data = data[os.write(fd, data):]
 
