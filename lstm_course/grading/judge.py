@@ -95,7 +95,6 @@ class StudentProcesses:
         workdir = Path(tempfile.mkdtemp(dir=self._root))
         cpu_s = int(self.limits.timeout * (len(assignment.steps) + 2)) + 10
         process = StudentProcess(workdir, memory_mb=self.limits.memory_mb, cpu_s=cpu_s)
-        process.workdir = workdir
         if prelude:
             deadline = time.monotonic() + self.limits.timeout
             for step in assignment.prelude:

@@ -62,6 +62,7 @@ class StudentProcess:
     def __init__(self, workdir: Path, *, memory_mb: int, cpu_s: int, python: str = sys.executable):
         to_child, self._to = os.pipe()
         self._from, from_child = os.pipe()
+        self.workdir = Path(workdir)
         workdir = str(workdir)
         try:
             self._process = subprocess.Popen(
