@@ -4,10 +4,13 @@
 ``check_notebook``, ``format_report``, ``QuestionResult``,
 ``execute_notebook``, ``collect_results``, ``CheckError``    check.py
 ``grade_class``, ``GradeError``                              grade.py (the class: CSV, feedback, resuming)
-``grade_notebook``, ``Limits``, ``StudentProcesses``         judge.py (one notebook)
+``grade_notebook``, ``StudentProcesses``                     judge.py (one notebook)
+``Limits``, the grades, every default                        results.py
 what the grader reads of a source and a submission           assignment.py
-the student process and its messages                         student_process.py, remote.py
+the sandbox around a student process                         sandbox.py
+the student process: its side, the wire, the grader's side   child.py, wire.py, remote.py
 the feedback page                                            feedback.py
+the checks the exercises' test cells call                    checks.py
 ``main`` (``python -m lstm_course.grading``)                 cli.py
 
 An instructor writes the student versions of the source notebooks with::
@@ -25,8 +28,9 @@ exercises --out grades``.
 
 from .check import CheckError, QuestionResult, check_notebook, collect_results, execute_notebook, format_report
 from .grade import GradeError, grade_class
-from .judge import Limits, grade_notebook
+from .judge import grade_notebook
 from .release import ReleaseError, release, release_notebook
+from .results import Limits
 
 __all__ = ["CheckError", "GradeError", "Limits", "QuestionResult", "ReleaseError", "check_notebook",
            "collect_results", "execute_notebook", "format_report", "grade_class", "grade_notebook", "release",

@@ -17,7 +17,9 @@ student   any other code cell                    the student process, from the s
 
 Only answer cells are read from a submission, matched by ``grade_id``; a
 submission's test cells, locked cells, metadata and cell order are ignored,
-so editing them gains nothing. The names an answer cell defines in the source
+so editing them gains nothing. A submission must be a regular file: a symbolic
+link (to the source, or to another student's notebook) or any other kind of
+file earns zero. The names an answer cell defines in the source
 (its top-level functions, classes and assignments) are the names the test
 cells may use; the grader binds each of them to what the student's code
 bound to it.
@@ -28,6 +30,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +53,7 @@ class Step:
     code: str  # the source's code (for an answer: the solution, never run by the grader)
     points: float = 0  # test cells only
     names: tuple = ()  # answer cells only: the top-level names the source's solution defines
+    in_place: tuple = ()  # answer cells only: the names declared to change their array arguments in place
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,12 @@ def load_assignment(path: Path) -> Assignment:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id") or f"cell {index}"
         if meta.get("solution"):
-            steps.append(Step("answer", grade_id, cell.source, names=defined_names(cell.source)))
+            in_place = tuple(cell.metadata.get("lstm_course", {}).get("in_place", ()))
+            names = defined_names(cell.source)
+            if not set(in_place) <= set(names):
+                raise ValueError(f"{path}: the answer cell {grade_id} declares in_place names it does not define: "
+                                 f"{sorted(set(in_place) - set(names))}")
+            steps.append(Step("answer", grade_id, cell.source, names=names, in_place=in_place))
         elif meta.get("grade"):
             points = float(meta.get("points", 0))
             steps.append(Step("test", grade_id, cell.source, points=points))
@@ -143,21 +153,44 @@ def load_assignment(path: Path) -> Assignment:
     return Assignment(path.name, tuple(steps), hashlib.sha256(data).hexdigest(), tuple(questions))
 
 
+def _read_submission(path: Path, assignment: Assignment) -> bytes:
+    """The bytes of the regular file at ``path``, never following a symbolic link."""
+    try:
+        folder = os.lstat(path.parent)
+    except OSError:
+        raise SubmissionError(f"{assignment.name} was not submitted") from None
+    if stat.S_ISLNK(folder.st_mode):
+        raise SubmissionError("the student's folder is a symbolic link, not a folder: it is not graded")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise SubmissionError(f"{assignment.name} was not submitted") from None
+    except OSError as error:  # ELOOP: the name is a symbolic link
+        if os.path.islink(path):
+            raise SubmissionError(f"{assignment.name} is a symbolic link, not a notebook file: it is not graded") \
+                from None
+        raise SubmissionError(f"{assignment.name} cannot be read ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{assignment.name} is not a regular file: it is not graded")
+        if info.st_size > SUBMISSION_SIZE_LIMIT:
+            raise SubmissionError(f"the file is larger than {SUBMISSION_SIZE_LIMIT >> 20} MiB")
+        return file.read(SUBMISSION_SIZE_LIMIT + 1)
+
+
 def read_answers(path: Path, assignment: Assignment) -> dict:
     """The code of the submission's answer cells, by ``grade_id``: only cells the source has as answers.
 
     Raises:
-        SubmissionError: the file is missing, too large, not a notebook, or holds none of the answer cells.
+        SubmissionError: the file is missing, a link or not a regular file, too large, not a notebook,
+            or holds none of the answer cells.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SubmissionError(f"{assignment.name} was not submitted")
-    if path.stat().st_size > SUBMISSION_SIZE_LIMIT:
-        raise SubmissionError(f"the file is larger than {SUBMISSION_SIZE_LIMIT >> 20} MiB")
+    data = _read_submission(Path(path), assignment)
     try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise SubmissionError(f"the file is not a notebook: it is not valid JSON ({error})") from None
+        data = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise SubmissionError(f"the file is not a notebook: it is not valid JSON ({str(error)[:200]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise SubmissionError("the file is not a notebook: it has no list of cells")
     if data.get("nbformat") != 4:

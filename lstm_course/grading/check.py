@@ -31,12 +31,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-__all__ = ["CheckError", "DEFAULT_TIMEOUT", "QuestionResult", "check_notebook", "collect_results",
-           "execute_notebook", "format_report"]
+from .results import CELL_TIMEOUT as DEFAULT_TIMEOUT
+from .results import CHECK_FEEDBACK_LIMIT as FEEDBACK_LIMIT
 
-DEFAULT_TIMEOUT = 30  # seconds per cell, nbgrader's default
+__all__ = ["CheckError", "QuestionResult", "check_notebook", "collect_results", "execute_notebook",
+           "format_report"]
+
 KERNEL_STARTUP_TIMEOUT = 180  # seconds
-FEEDBACK_LIMIT = 240  # characters of an error message kept in the feedback
 _TIMEOUT_ERROR = "CellTimeout"  # the ename given to a cell interrupted at its time limit
 
 

@@ -2,7 +2,8 @@
 
     lstm-course release SOURCE... --out DIR     write the student versions of source notebooks
     lstm-course check NOTEBOOK [--timeout S]    run a notebook and print its score per question
-    lstm-course grade SUBMISSIONS --source DIR --out DIR [-j N] [--timeout S] [--memory-mb M] [--force]
+    lstm-course grade SUBMISSIONS --source DIR --out DIR [-j N] [--timeout S] [--notebook-timeout S]
+                      [--submission-timeout S] [--memory-mb M] [--force] [--no-sandbox]
                                                 grade a class's notebooks; write grades.csv and feedback
 
 Each subcommand only parses its arguments and calls a function of
@@ -20,10 +21,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .check import DEFAULT_TIMEOUT, CheckError, check_notebook, format_report
+from . import results
+from .check import CheckError, check_notebook, format_report
 from .grade import GradeError, grade_class
-from .judge import Limits
 from .release import ReleaseError, release
+from .results import Limits
 
 __all__ = ["main"]
 
@@ -38,9 +40,11 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _grade(args: argparse.Namespace) -> None:
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb)
+    limits = Limits(timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+                    submission_timeout=args.submission_timeout, memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
     report = grade_class(args.submissions, args.source, args.out, jobs=args.jobs, limits=limits, force=args.force)
-    print(f"graded {report.graded} students, {report.skipped} already graded (--force grades them again); "
+    how = "in the sandbox" if report.sandboxed else "WITHOUT the sandbox (--no-sandbox: recorded in grades.csv)"
+    print(f"graded {report.graded} students {how}, {report.skipped} already graded (--force grades them again); "
           f"wrote {report.csv_path} and {report.csv_path.parent / 'feedback'}")
     if report.failed:
         raise GradeError(f"the grader failed on {report.failed} notebooks: see the feedback column of {report.csv_path}")
@@ -67,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="run a notebook and print its score per question")
     check_cmd.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    check_cmd.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
-                           help=f"time limit per cell in seconds (default {DEFAULT_TIMEOUT})")
+    check_cmd.add_argument("--timeout", type=_positive(float), default=results.CELL_TIMEOUT, metavar="S",
+                           help=f"time limit per cell in seconds (default {results.CELL_TIMEOUT:g})")
     check_cmd.set_defaults(run=_check)
 
     grade_cmd = commands.add_parser("grade", help="grade a class's notebooks: grades.csv and feedback pages")
@@ -79,11 +83,20 @@ def _parser() -> argparse.ArgumentParser:
     grade_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for grades and feedback")
     grade_cmd.add_argument("-j", "--jobs", type=_positive(int), default=1, metavar="N",
                            help="students graded at once (default 1)")
-    grade_cmd.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="S",
-                           help=f"time limit per cell in seconds (default {DEFAULT_TIMEOUT})")
-    grade_cmd.add_argument("--memory-mb", type=_positive(int), default=Limits.memory_mb, metavar="M",
-                           help=f"memory limit of a student's code in MB (default {Limits.memory_mb})")
+    grade_cmd.add_argument("--timeout", type=_positive(float), default=results.CELL_TIMEOUT, metavar="S",
+                           help=f"time limit per cell in seconds (default {results.CELL_TIMEOUT:g})")
+    grade_cmd.add_argument("--notebook-timeout", type=_positive(float), default=results.NOTEBOOK_TIMEOUT, metavar="S",
+                           help="time for all of a notebook's cells, restarts included "
+                                f"(default {results.NOTEBOOK_TIMEOUT:g})")
+    grade_cmd.add_argument("--submission-timeout", type=_positive(float), default=results.SUBMISSION_TIMEOUT,
+                           metavar="S", help="time for all of one student's notebooks "
+                                             f"(default {results.SUBMISSION_TIMEOUT:g})")
+    grade_cmd.add_argument("--memory-mb", type=_positive(int), default=results.MEMORY_MB, metavar="M",
+                           help=f"memory a student's code may use, in MB (default {results.MEMORY_MB})")
     grade_cmd.add_argument("--force", action="store_true", help="grade again students already graded")
+    grade_cmd.add_argument("--no-sandbox", action="store_true",
+                           help="run students' code without the bubblewrap sandbox (only where it cannot run; "
+                                "recorded in grades.csv)")
     grade_cmd.set_defaults(run=_grade)
     return parser
 

@@ -1,6 +1,6 @@
 """The per-student feedback page of one graded notebook: a small, self-contained HTML file.
 
->>> from lstm_course.grading.judge import NotebookGrade, QuestionGrade
+>>> from lstm_course.grading.results import NotebookGrade, QuestionGrade
 >>> page = feedback_html("ada", NotebookGrade("rnn_step.ipynb", (
 ...     QuestionGrade("q1_test", 2, 2, "passed", ""),
 ...     QuestionGrade("q2_test", 0, 3, "failed", "AssertionError: dx <wrong>"))))
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from .judge import NotebookGrade
+from .results import NotebookGrade
 
 __all__ = ["feedback_html"]
 

@@ -5,8 +5,12 @@
 
 - ``OUT/grades.csv``: one row per student, source notebook and question, with
   the columns ``student, notebook, question, points, max_points, status,
-  feedback``; a notebook a student did not submit gets zero on each of its
-  questions with status ``not submitted``;
+  feedback, sandbox``; a notebook a student did not submit gets zero on each
+  of its questions with status ``not submitted``; ``sandbox`` says whether the
+  student's code ran in the sandbox (``bubblewrap``) or, with ``--no-sandbox``,
+  without it (``none``). A cell that a spreadsheet would run as a formula
+  (one that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+  is written with a leading ``'``, which spreadsheets read as "this is text";
 - ``OUT/feedback/<student>/<notebook>.html``: the feedback page of each
   graded notebook;
 - ``OUT/.results/<student>.json``: what a later run reads to skip students
@@ -15,6 +19,8 @@
 
 Students are graded ``jobs`` at a time, each in a worker process of its own
 that keeps one student process started ahead (``judge.StudentProcesses``).
+One student's notebooks share ``Limits.submission_timeout`` seconds of time
+for the student's code; a notebook reached after it is used up gets zero.
 """
 
 from __future__ import annotations
@@ -31,15 +37,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from . import sandbox
 from .assignment import load_assignment
 from .feedback import feedback_html
-from .judge import Limits, NotebookGrade, QuestionGrade, StudentProcesses, grade_notebook
+from .judge import StudentProcesses, grade_notebook
+from .results import CSV_FEEDBACK_LIMIT, Limits, NotebookGrade, QuestionGrade, zero_grade
 
 __all__ = ["CSV_COLUMNS", "ClassReport", "GradeError", "grade_class", "grade_student"]
 
-CSV_COLUMNS = ("student", "notebook", "question", "points", "max_points", "status", "feedback")
-CSV_FEEDBACK_LIMIT = 300  # characters of feedback in the CSV; the HTML page has it all
+CSV_COLUMNS = ("student", "notebook", "question", "points", "max_points", "status", "feedback", "sandbox")
 RESULTS = ".results"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class GradeError(RuntimeError):
@@ -53,6 +61,7 @@ class ClassReport:
     skipped: int  # already graded, results reused
     failed: int  # notebooks the grader itself failed on (a bug: see the feedback)
     csv_path: Path
+    sandboxed: bool  # the students' code ran in the sandbox (False: --no-sandbox)
 
 
 def load_assignments(source: Path) -> list:
@@ -78,9 +87,15 @@ def find_students(submissions: Path) -> list:
 def grade_student(student_dir: Path, assignments: list, limits: Limits, processes: StudentProcesses) -> list:
     """One ``NotebookGrade`` per source notebook for the student whose notebooks are in ``student_dir``."""
     grades = []
+    deadline = time.monotonic() + limits.submission_timeout
     for index, assignment in enumerate(assignments):
+        left = deadline - time.monotonic()
         try:
-            grade = grade_notebook(assignment, student_dir / assignment.name, limits, processes)
+            if left <= 0:
+                grade = zero_grade(assignment, f"the time budget of {limits.submission_timeout:g} s for all of the "
+                                               "student's notebooks was used up before this one")
+            else:
+                grade = grade_notebook(assignment, student_dir / assignment.name, limits, processes, budget=left)
         except Exception as error:  # a bug of the grader's must not stop the class
             reason = f"the grader failed on this notebook ({type(error).__name__}: {error}); please report it"
             questions = tuple(QuestionGrade(q.grade_id, 0, q.points, "error", reason) for q in assignment.questions)
@@ -104,15 +119,15 @@ def _grade_in_worker(student_dir: Path, limits: Limits) -> list:
     return grade_student(student_dir, _worker["assignments"], limits, _worker["processes"])
 
 
-def _fingerprints(assignments: list) -> dict:
-    return {a.name: a.fingerprint for a in assignments}
+def _fingerprints(assignments: list, limits: Limits) -> dict:
+    return {"sandbox": limits.sandbox, **{a.name: a.fingerprint for a in assignments}}
 
 
-def _load_results(path: Path, assignments: list) -> Optional[list]:
-    """The saved grades at ``path``, or None if absent, unreadable or graded against other sources."""
+def _load_results(path: Path, assignments: list, limits: Limits) -> Optional[list]:
+    """The saved grades at ``path``, or None if absent, unreadable, or graded against other sources or limits."""
     try:
         saved = json.loads(path.read_text())
-        if saved["sources"] != _fingerprints(assignments):
+        if saved["sources"] != _fingerprints(assignments, limits):
             return None
         return [NotebookGrade(g["notebook"], tuple(QuestionGrade(**q) for q in g["questions"]), tuple(g["notes"]))
                 for g in saved["grades"]]
@@ -120,8 +135,8 @@ def _load_results(path: Path, assignments: list) -> Optional[list]:
         return None
 
 
-def _save_results(path: Path, grades: list, assignments: list) -> None:
-    data = {"sources": _fingerprints(assignments), "grades": [asdict(grade) for grade in grades]}
+def _save_results(path: Path, grades: list, assignments: list, limits: Limits) -> None:
+    data = {"sources": _fingerprints(assignments, limits), "grades": [asdict(grade) for grade in grades]}
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(data, indent=1))
     os.replace(partial, path)  # a run stopped half-way never leaves a half-written result
@@ -139,16 +154,27 @@ def _one_line(text: str) -> str:
     return text if len(text) <= CSV_FEEDBACK_LIMIT else text[: CSV_FEEDBACK_LIMIT - 3] + "..."
 
 
-def _write_csv(path: Path, results: dict) -> None:
+def spreadsheet_text(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it as text, never running it as a formula.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("@SUM(A1)"), spreadsheet_text("ada")
+    ("'=1+1", "'@SUM(A1)", 'ada')
+    """
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _write_csv(path: Path, results: dict, limits: Limits) -> None:
     partial = path.with_suffix(".partial")
+    sandboxed = "bubblewrap" if limits.sandbox else "none"
     with partial.open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for student in sorted(results):
             for grade in results[student]:
                 for q in grade.questions:
-                    writer.writerow([student, grade.notebook, q.question, f"{q.points:g}", f"{q.max_points:g}",
-                                     q.status, _one_line(q.feedback)])
+                    row = [student, grade.notebook, q.question, f"{q.points:g}", f"{q.max_points:g}", q.status,
+                           _one_line(q.feedback), sandboxed]
+                    writer.writerow([spreadsheet_text(cell) for cell in row])
     os.replace(partial, path)
 
 
@@ -167,10 +193,13 @@ def grade_class(submissions: Path, source: Path, out: Path, *, jobs: int = 1, li
     seconds since the run started.
 
     Raises:
-        GradeError: nothing can be graded (see ``GradeError``); a bad submission never raises.
+        GradeError: nothing can be graded (see ``GradeError``), or the sandbox cannot run here and
+            ``limits.sandbox`` asks for it; a bad submission never raises.
     """
     if jobs < 1:
         raise GradeError(f"jobs must be at least 1, got {jobs}")
+    if limits.sandbox and (problem := sandbox.problem()) is not None:
+        raise GradeError(f"the sandbox that confines students' code cannot run: {problem}")
     assignments = load_assignments(source)
     students = find_students(submissions)
     out = Path(out)
@@ -181,7 +210,7 @@ def grade_class(submissions: Path, source: Path, out: Path, *, jobs: int = 1, li
 
     results, todo = {}, []
     for student_dir in students:
-        saved = None if force else _load_results(out / RESULTS / f"{student_dir.name}.json", assignments)
+        saved = None if force else _load_results(out / RESULTS / f"{student_dir.name}.json", assignments, limits)
         if saved is None:
             todo.append(student_dir)
         else:
@@ -192,7 +221,7 @@ def grade_class(submissions: Path, source: Path, out: Path, *, jobs: int = 1, li
     def record(student_dir: Path, grades: list) -> None:
         results[student_dir.name] = grades
         _write_feedback(out, student_dir.name, grades)
-        _save_results(out / RESULTS / f"{student_dir.name}.json", grades, assignments)
+        _save_results(out / RESULTS / f"{student_dir.name}.json", grades, assignments, limits)
         if progress is not None:
             progress(len(results) - (len(students) - len(todo)), len(todo), student_dir.name, grades,
                      time.monotonic() - started)
@@ -216,6 +245,6 @@ def grade_class(submissions: Path, source: Path, out: Path, *, jobs: int = 1, li
                 record(futures[future], future.result())
 
     csv_path = out / "grades.csv"
-    _write_csv(csv_path, results)
+    _write_csv(csv_path, results, limits)
     failed = sum(any(q.status == "error" for q in g.questions) for grades in results.values() for g in grades)
-    return ClassReport(len(students), len(todo), len(students) - len(todo), failed, csv_path)
+    return ClassReport(len(students), len(todo), len(students) - len(todo), failed, csv_path, limits.sandbox)

@@ -1,20 +1,25 @@
 """Grade one submitted notebook: its answers run in a student process, its tests run here.
 
 ``grade_notebook`` walks the source's steps (see ``assignment.py``). Answer
-cells, and the source's set-up cells, run in a fresh ``StudentProcess``; the
-source's test cells, hidden tests included, run in this process against a
-namespace in which each name an answer defines stands for what the student's
-code bound to it (``remote.StudentSession``). A test cell earns its points
-when it raises nothing.
+cells, and the source's set-up cells, run in a fresh ``StudentProcess`` in a
+sandbox of its own; the source's test cells, hidden tests included, run in
+this process against a namespace in which each name an answer defines stands
+for what the student's code bound to it (``remote.StudentSession``). A test
+cell earns its points when it raises nothing.
 
 When the student process dies (a cell or a call ran past the time limit, the
-code called ``os._exit``, the CPU limit was hit), the question at fault gets
-zero with the reason, a new process replays every cell that had run except
-the one at fault, and grading goes on: one endless loop costs one question.
+code called ``os._exit``, the memory or CPU limit was hit, a reply broke the
+protocol), the question at fault gets zero with the reason, a new process
+replays every cell that had run except the one at fault, and grading goes on:
+one endless loop costs one question. Everything the student's code runs,
+replays included, spends one time budget per notebook
+(``Limits.notebook_timeout``); when it is used up, the questions not yet
+graded get zero, so a notebook never takes longer than that budget, however
+many cells sleep just under the per-cell limit.
 
-``StudentProcesses`` starts the processes, each in a new empty folder, and
-keeps one started ahead, with the source's set-up cells already sent, so a
-student's grading does not wait for Python and NumPy to start.
+``StudentProcesses`` starts the processes and keeps one started ahead, with
+the source's set-up cells already sent, so a student's grading does not wait
+for Python and NumPy to start.
 """
 
 from __future__ import annotations
@@ -22,79 +27,40 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import os
 import shutil
 import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .assignment import Assignment, Step, SubmissionError, read_answers
-from .remote import StudentProcess, StudentProcessDied, StudentSession
+from .remote import BudgetUsedUp, StudentProcess, StudentProcessDied, StudentSession, runtime_folder
+from .results import Limits, NotebookGrade, QuestionGrade, trim, zero_grade
 
-__all__ = ["Limits", "NotebookGrade", "QuestionGrade", "StudentProcesses", "grade_notebook"]
+__all__ = ["StudentProcesses", "grade_notebook"]
 
-FEEDBACK_LIMIT = 2000  # characters of feedback kept per question
 _RUNS_IN_STUDENT_PROCESS = ("shared", "student")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use."""
-
-    timeout: float = 30  # seconds per cell, and for all the calls one test cell makes
-    memory_mb: int = 2048  # address space of the student process
-
-
-@dataclass(frozen=True)
-class QuestionGrade:
-    question: str  # grade_id of the test cell
-    points: float  # earned
-    max_points: float
-    status: str  # "passed", "failed" or "not submitted"
-    feedback: str  # empty when passed
-
-
-@dataclass(frozen=True)
-class NotebookGrade:
-    notebook: str  # file name
-    questions: tuple
-    notes: tuple = ()  # what the student should know beyond single questions
-
-    @property
-    def points(self) -> float:
-        return sum(q.points for q in self.questions)
-
-    @property
-    def max_points(self) -> float:
-        return sum(q.max_points for q in self.questions)
-
-
-def _trim(text: str) -> str:
-    return text if len(text) <= FEEDBACK_LIMIT else text[: FEEDBACK_LIMIT - 20] + " ... (cut short)"
-
-
-def zero_grade(assignment: Assignment, reason: str, status: str = "failed") -> NotebookGrade:
-    """Zero on every question of ``assignment``, for ``reason``."""
-    questions = tuple(QuestionGrade(q.grade_id, 0, q.points, status, reason) for q in assignment.questions)
-    return NotebookGrade(assignment.name, questions, (reason,))
-
-
 class StudentProcesses:
-    """Starts student processes in folders under one temporary folder, keeping one started ahead."""
+    """Starts student processes, keeping one started ahead; their files live under one temporary folder."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self._root = Path(tempfile.mkdtemp(prefix="lstm-course-grade-"))
+        os.chmod(self._root, 0o755)  # the sandbox, run as another user, reads the runtime folder in it
+        self._runtime = runtime_folder(self._root)
         self._spare: tuple[str, StudentProcess] | None = None
 
     def _new(self, assignment: Assignment, *, prelude: bool) -> StudentProcess:
-        workdir = Path(tempfile.mkdtemp(dir=self._root))
-        cpu_s = int(self.limits.timeout * (len(assignment.steps) + 2)) + 10
-        process = StudentProcess(workdir, memory_mb=self.limits.memory_mb, cpu_s=cpu_s)
+        # the CPU limit is a backstop behind the notebook's time budget, which ends the process first
+        cpu_s = int(self.limits.notebook_timeout) + 10
+        process = StudentProcess(self._runtime, memory_mb=self.limits.memory_mb, cpu_s=cpu_s,
+                                 sandboxed=self.limits.sandbox)
         if prelude:
             deadline = time.monotonic() + self.limits.timeout
             for step in assignment.prelude:
@@ -118,16 +84,12 @@ class StudentProcesses:
         if self._spare is not None:
             if self._spare[0] == assignment.fingerprint:
                 return
-            self.finish(self._spare[1])
+            self._spare[1].kill()
         self._spare = (assignment.fingerprint, self._new(assignment, prelude=True))
-
-    def finish(self, process: StudentProcess) -> None:
-        process.kill()
-        shutil.rmtree(process.workdir, ignore_errors=True)
 
     def close(self) -> None:
         if self._spare is not None:
-            self.finish(self._spare[1])
+            self._spare[1].kill()
             self._spare = None
         shutil.rmtree(self._root, ignore_errors=True)
 
@@ -153,9 +115,11 @@ class _GiveUp(Exception):
 class _Grading:
     """The state of one notebook's grading."""
 
-    def __init__(self, assignment: Assignment, answers: dict, limits: Limits, processes: StudentProcesses):
+    def __init__(self, assignment: Assignment, answers: dict, limits: Limits, processes: StudentProcesses,
+                 budget: float):
         self.assignment, self.answers, self.limits, self.processes = assignment, answers, limits, processes
-        self.session = StudentSession(processes.take(assignment), timeout=limits.timeout)
+        self.budget = budget
+        self.session = StudentSession(processes.take(assignment), timeout=limits.timeout, budget=budget)
         self.namespace = {"__name__": "__grader__", "__builtins__": builtins}
         # cells that ran in the student process, for a replay: the set-up cells were sent ahead
         self.log = [(s.grade_id, s.code) for s in assignment.prelude if s.kind in _RUNS_IN_STUDENT_PROCESS]
@@ -163,15 +127,20 @@ class _Grading:
         self.answer_errors: dict[str, str] = {}
 
     def close(self) -> None:
-        self.processes.finish(self.session.process)
+        self.session.process.kill()
 
-    def restart(self) -> None:
+    def restart(self, died: StudentProcessDied) -> None:
         """A new process in the state of the old one, minus the cell or call that killed it."""
+        if isinstance(died, BudgetUsedUp):
+            raise _GiveUp(f"{died}: {self.budget:g} s for the whole notebook") from None
         self.session.replace(self.processes.blank(self.assignment))
         for grade_id, code in self.log:
             self.session.start_cell()
             try:
                 self.session.execute(code, grade_id)
+            except BudgetUsedUp as error:
+                raise _GiveUp(f"{error}: {self.budget:g} s for the whole notebook, "
+                              "its replays after a restart included") from None
             except StudentProcessDied as error:
                 raise _GiveUp(f"the code failed again while its earlier cells were run anew ({error})") from None
         for step in self.answered:
@@ -183,7 +152,7 @@ class _Grading:
         try:
             error = self.session.execute(code, grade_id)
         except StudentProcessDied as died:
-            self.restart()
+            self.restart(died)
             return str(died)
         self.log.append((grade_id, code))
         return error
@@ -192,9 +161,9 @@ class _Grading:
         for name in step.names:
             self.session.start_cell()
             try:
-                value, bound = self.session.remote_name(name)
-            except StudentProcessDied:
-                self.restart()
+                value, bound = self.session.remote_name(name, in_place=name in step.in_place)
+            except StudentProcessDied as died:
+                self.restart(died)
                 value, bound = None, False
             self.namespace[name] = value if bound else _Unbound(name, step.grade_id,
                                                                 self.answer_errors.get(step.grade_id))
@@ -208,7 +177,7 @@ class _Grading:
                 warnings.simplefilter("ignore")
                 exec(compile(step.code, f"<{step.grade_id}>", "exec"), self.namespace)
         except StudentProcessDied as died:
-            self.restart()
+            self.restart(died)
             return str(died)
         except Exception as error:  # a failed test: AssertionError, or whatever the student's code raised
             message = str(error)
@@ -224,16 +193,21 @@ def _reset_random_states() -> None:
         torch.manual_seed(0)
 
 
-def grade_notebook(assignment: Assignment, path: Path, limits: Limits, processes: StudentProcesses) -> NotebookGrade:
-    """Grade the submission at ``path`` against ``assignment``; never raises for a bad submission."""
+def grade_notebook(assignment: Assignment, path: Path, limits: Limits, processes: StudentProcesses, *,
+                   budget: float = float("inf")) -> NotebookGrade:
+    """Grade the submission at ``path`` against ``assignment``; never raises for a bad submission.
+
+    The student's code may run ``limits.notebook_timeout`` seconds in all, or ``budget`` if that is less
+    (what is left of the submission's time).
+    """
     try:
         answers = read_answers(path, assignment)
     except SubmissionError as error:
-        return zero_grade(assignment, str(error), "not submitted" if not Path(path).exists() else "failed")
+        return zero_grade(assignment, str(error), "not submitted" if not os.path.lexists(path) else "failed")
     notes = [f"the answer cell {grade_id} is missing from the notebook: its questions were graded without it"
              for grade_id in sorted(assignment.answer_ids - answers.keys())]
     _reset_random_states()
-    grading = _Grading(assignment, answers, limits, processes)
+    grading = _Grading(assignment, answers, limits, processes, min(limits.notebook_timeout, budget))
     questions, recent_errors = [], []
     prelude = len(assignment.prelude)
     try:
@@ -258,11 +232,11 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, processes
                     questions.append(QuestionGrade(step.grade_id, step.points, step.points, "passed", ""))
                 else:
                     feedback = "\n".join([error, *recent_errors])
-                    questions.append(QuestionGrade(step.grade_id, 0, step.points, "failed", _trim(feedback)))
+                    questions.append(QuestionGrade(step.grade_id, 0, step.points, "failed", trim(feedback)))
                 recent_errors = []
     except _GiveUp as error:
         done = {q.question for q in questions}
-        questions += [QuestionGrade(q.grade_id, 0, q.points, "failed", _trim(str(error)))
+        questions += [QuestionGrade(q.grade_id, 0, q.points, "failed", trim(str(error)))
                       for q in assignment.questions if q.grade_id not in done]
         notes.append(str(error))
     finally:

@@ -2,7 +2,8 @@
 
 The source ``quiz.ipynb`` has three answers of increasing points (1, 2, 3):
 ``double(x)``, ``logistic(x)`` (compared with the package's sigmoid) and
-``normalize(x)``, which must scale ``x`` in place. Each test cell appends one
+``normalize(x)``, which must scale ``x`` in place (its answer cell declares so in
+its metadata, ``lstm_course.in_place``). Each test cell appends one
 line to a log file that only the grader can write, so tests can see where
 and in which process a test cell ran.
 """
@@ -68,6 +69,8 @@ def source_notebook(log: Path):
     tests = _tests(log)
     for (answer_id, code), (test_id, points) in zip(ANSWERS.items(), POINTS.items()):
         cells.append(new_code_cell(code, metadata=_meta(answer_id, solution=True, locked=False)))
+        if answer_id == "q3_normalize":
+            cells[-1].metadata["lstm_course"] = {"in_place": ["normalize"]}
         cells.append(new_code_cell(tests[test_id], metadata=_meta(test_id, grade=True, points=points)))
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

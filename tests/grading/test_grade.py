@@ -15,10 +15,10 @@ import json
 import numpy as np
 import pytest
 
-from lstm_course.grading import remote, student_process
+from lstm_course.grading import remote, wire
 from lstm_course.grading.cli import main
 from lstm_course.grading.grade import CSV_COLUMNS, grade_class
-from lstm_course.grading.judge import FEEDBACK_LIMIT, Limits
+from lstm_course.grading.results import FEEDBACK_LIMIT, Limits
 
 from . import class_builder as build
 
@@ -103,9 +103,9 @@ def test_editing_deleting_or_reordering_test_cells_and_metadata_gains_nothing(co
 MONKEYPATCHES = {
     "numpy.allclose": "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = print\n",
     "builtins": "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\nbuiltins.print = len\n",
-    "the package and its checks": "import lstm_course.exercise_checks as c\nc.check_close = lambda *a, **k: None\n"
+    "the package and its checks": "import lstm_course.grading.checks as c\nc.check_close = lambda *a, **k: None\n"
                                   "import lstm_course.numpy_ref.activations as a\na.sigmoid = lambda x: x\n",
-    "sys.modules": "import sys, types\nsys.modules['lstm_course.exercise_checks'] = types.ModuleType('fake')\n"
+    "sys.modules": "import sys, types\nsys.modules['lstm_course.grading.checks'] = types.ModuleType('fake')\n"
                    "sys.modules['numpy.testing'] = None\n",
 }
 
@@ -129,7 +129,7 @@ def arrays_in(tree, blobs: list) -> list:
     """Every array in a message's header tree."""
     if isinstance(tree, dict):
         if tree.get("t") in ("nd", "torch"):
-            return [student_process._array_from(tree, blobs)]
+            return [wire._array_from(tree, blobs)]
         return [array for value in tree.values() for array in arrays_in(value, blobs)]
     if isinstance(tree, list):
         return [array for value in tree for array in arrays_in(value, blobs)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_course.grading.remote import StudentCodeError, StudentProcess, StudentProcessDied, StudentSession
+from lstm_course.grading.remote import (StudentCodeError, StudentProcess, StudentProcessDied, StudentSession,
+                                       runtime_folder)
 
 STUDENT_CODE = """
 import collections
@@ -39,8 +40,13 @@ class Counter:
 
 
 @pytest.fixture
-def session(tmp_path):
-    session = StudentSession(StudentProcess(tmp_path, memory_mb=1024, cpu_s=60), timeout=10)
+def runtime(tmp_path):
+    return runtime_folder(tmp_path)
+
+
+@pytest.fixture
+def session(runtime):
+    session = StudentSession(StudentProcess(runtime, memory_mb=1024, cpu_s=60), timeout=10)
     assert session.execute(STUDENT_CODE, "answer") is None
     yield session
     session.process.kill()
@@ -64,9 +70,17 @@ def test_objects_that_are_not_data_stay_in_the_student_process_and_come_back(ses
     assert getattr(counter, "missing", "default") == "default"
 
 
-def test_in_place_changes_reach_the_callers_arrays_even_inside_a_list(session):
+def test_the_callers_arrays_are_never_changed_by_a_call(session):
     arrays = [np.ones(2), np.arange(3.0)]
     assert name(session, "scale_all")(arrays, factor=3.0) is None
+    np.testing.assert_array_equal(arrays[0], np.ones(2))
+    np.testing.assert_array_equal(arrays[1], np.arange(3.0))
+
+
+def test_in_place_changes_of_a_declared_function_reach_the_callers_arrays_even_inside_a_list(session):
+    scale_all, bound = session.remote_name("scale_all", in_place=True)
+    arrays = [np.ones(2), np.arange(3.0)]
+    assert scale_all(arrays, factor=3.0) is None
     np.testing.assert_array_equal(arrays[0], np.full(2, 3.0))
     np.testing.assert_array_equal(arrays[1], 3 * np.arange(3.0))
 
@@ -79,15 +93,19 @@ def test_the_callers_errstate_applies_in_the_student_process(session):
         sigmoid(np.array([-1000.0]))
 
 
-def test_seeding_in_the_test_cell_seeds_the_students_draws(session):
+def test_seeding_in_the_test_cell_seeds_the_students_draws_and_only_that_way(session):
     np.random.seed(3)
+    expected = np.random.rand(6)
+    np.random.seed(3)
+    draw = name(session, "draw")
+    np.testing.assert_array_equal(draw(), expected[:3])
+    np.testing.assert_array_equal(draw(), expected[3:])  # the student's stream goes on between calls
+    np.random.seed(3)
+    np.testing.assert_array_equal(np.random.rand(3), expected[:3])  # the grader's state never takes the student's
+    np.random.seed(4)
     expected = np.random.rand(3)
-    np.random.seed(3)
-    np.testing.assert_array_equal(name(session, "draw")(), expected)
-    after_student = np.random.rand(3)
-    np.random.seed(3)
-    np.random.rand(3)
-    np.testing.assert_array_equal(after_student, np.random.rand(3))  # the state moved on as in one kernel
+    np.random.seed(4)
+    np.testing.assert_array_equal(draw(), expected)  # a new seed in the grader is sent again
 
 
 def test_errors_keep_their_builtin_type_or_become_student_code_errors(session):
@@ -108,7 +126,7 @@ def test_a_call_past_the_time_limit_kills_the_process_and_stale_handles_say_so(s
     with pytest.raises(StudentProcessDied, match="time limit of 1 s"):
         name(session, "sleepy")()
     assert not session.process.alive
-    session.replace(StudentProcess(tmp_path, memory_mb=1024, cpu_s=60))
+    session.replace(StudentProcess(runtime_folder(tmp_path), memory_mb=1024, cpu_s=60))
     with pytest.raises(StudentProcessDied, match="stopped earlier"):
         counter.add(1)
 

@@ -1,4 +1,4 @@
-"""Tests of lstm_course.exercise_checks and of the exercise notebook that uses it.
+"""Tests of lstm_course.grading.checks and of the exercise notebook that uses it.
 
 test_exercise_notebooks.py holds the checks common to every exercise
 notebook; here, a known mistake put into exercises/rnn_step.ipynb must be
@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_course.exercise_checks import Hint, check_close, check_gradient, check_returns
+from lstm_course.grading.checks import Hint, check_close, check_gradient, check_returns
 from lstm_course.grading.release import release_notebook
 
-from . import exercise_notebooks as notebooks
+from .. import exercise_notebooks as notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "rnn_step.ipynb"
 

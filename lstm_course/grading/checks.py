@@ -30,7 +30,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .numpy_ref.gradcheck import numerical_gradient, rel_error
+from ..numpy_ref.gradcheck import numerical_gradient, rel_error
 
 __all__ = ["Hint", "check_close", "check_gradient", "check_returns"]
 
