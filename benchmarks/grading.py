@@ -1,10 +1,10 @@
 """Throughput of ``lstm-course grade`` against its floor, bare Jupyter kernel start-up.
 
 Grades ``--copies`` copies of an answered exercise (the source notebook itself,
-solutions in place) with ``-j 1`` and ``-j 2`` and prints seconds per
-submission; then starts and stops a bare ``python3`` Jupyter kernel
-``--kernels`` times, the start-up that an in-kernel grader pays per
-submission before running any cell.
+solutions in place) with ``-j 1`` and ``-j 2``, in the sandbox and with
+``--no-sandbox``, and prints seconds per submission; then starts and stops a
+bare ``python3`` Jupyter kernel ``--kernels`` times, the start-up that an
+in-kernel grader pays per submission before running any cell.
 
     python benchmarks/grading.py [--notebook exercises/lstm_cell.ipynb] [--copies 50]
 """
@@ -19,12 +19,12 @@ from pathlib import Path
 from timing import cpu_name
 
 from lstm_course.grading.grade import grade_class
-from lstm_course.grading.judge import Limits
+from lstm_course.grading.results import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def grading_seconds(notebook: Path, copies: int, jobs: int) -> float:
+def grading_seconds(notebook: Path, copies: int, jobs: int, sandbox: bool) -> float:
     """Wall seconds per submission to grade ``copies`` copies of ``notebook``."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -34,8 +34,8 @@ def grading_seconds(notebook: Path, copies: int, jobs: int) -> float:
             (tmp / "submissions" / f"student{index:03d}").mkdir(parents=True)
             shutil.copy(notebook, tmp / "submissions" / f"student{index:03d}" / notebook.name)
         start = time.perf_counter()
-        report = grade_class(tmp / "submissions", tmp / "source", tmp / "out", jobs=jobs, limits=Limits(),
-                             progress=None)
+        report = grade_class(tmp / "submissions", tmp / "source", tmp / "out", jobs=jobs,
+                             limits=Limits(sandbox=sandbox), progress=None)
         seconds = time.perf_counter() - start
         assert report.graded == copies and report.failed == 0
         rows = (tmp / "out" / "grades.csv").read_text().splitlines()[1:]
@@ -64,8 +64,11 @@ def main() -> None:
     parser.add_argument("--kernels", type=int, default=5)
     args = parser.parse_args()
     print(f"{cpu_name()}; {args.copies} copies of {args.notebook.name}")
-    for jobs in (1, 2):
-        print(f"lstm-course grade -j {jobs}: {grading_seconds(args.notebook, args.copies, jobs):.2f} s per submission")
+    for sandbox in (True, False):
+        for jobs in (1, 2):
+            seconds = grading_seconds(args.notebook, args.copies, jobs, sandbox)
+            flag = "" if sandbox else " --no-sandbox"
+            print(f"lstm-course grade -j {jobs}{flag}: {seconds:.2f} s per submission")
     print(f"bare kernel start-up (median of {args.kernels}): {kernel_start_seconds(args.kernels):.2f} s")
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import builtins
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -92,7 +93,8 @@ class StudentProcess:
         fds = [to_child, from_child]
         try:
             if sandboxed:
-                argv = [sys.executable, "-I", "-B", f"{_sandbox.RUNTIME}/child.py", str(to_child), str(from_child)]
+                argv = [_sandbox.interpreter(), "-I", "-B", f"{_sandbox.RUNTIME}/child.py", str(to_child),
+                        str(from_child)]
                 argv, filter_fd = _sandbox.command(Path(runtime), argv)
                 fds.append(filter_fd)
                 cwd, env = "/", {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -128,8 +130,6 @@ class StudentProcess:
                 pass
         self._to = self._from = -1
         if self.workdir is not None:
-            import shutil
-
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _death(self, what: str, kind=StudentProcessDied) -> StudentProcessDied:

@@ -46,8 +46,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["DISK_MB", "SandboxUnavailable", "WORKDIR", "command", "environment", "problem", "resource_limits",
-           "seccomp_filter"]
+__all__ = ["DISK_MB", "SandboxUnavailable", "WORKDIR", "command", "environment", "interpreter", "problem",
+           "resource_limits", "seccomp_filter"]
 
 WORKDIR = "/home/student"  # the student process's working folder inside the sandbox
 RUNTIME = "/opt/grader"  # where child.py and wire.py are, inside the sandbox
@@ -123,6 +123,15 @@ def _filter_fd() -> int:
     return fd
 
 
+def interpreter() -> str:
+    """The path of this Python inside the sandbox, where only the real paths of its prefixes exist."""
+    executable = os.path.abspath(sys.executable)
+    for prefix in (sys.prefix, sys.base_prefix):
+        if executable.startswith(os.path.abspath(prefix) + os.sep):  # a virtual environment's bin/python
+            return os.path.join(os.path.realpath(prefix), os.path.relpath(executable, os.path.abspath(prefix)))
+    return os.path.realpath(executable)
+
+
 def _python_mounts() -> list:
     """bwrap arguments that show the Python installation read-only, without the course's package."""
     args, seen = [], set()
@@ -173,8 +182,7 @@ def problem() -> str | None:
         return ("bubblewrap (bwrap) is not installed. Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; "
                 "Fedora: sudo dnf install bubblewrap), or pass --no-sandbox to grade without it")
     try:
-        args, fd = command(Path(__file__).resolve().parent, [sys.executable, "-I", "-c", "import numpy"],
-                           bwrap=bwrap)
+        args, fd = command(Path(__file__).resolve().parent, [interpreter(), "-I", "-c", "import numpy"], bwrap=bwrap)
     except SandboxUnavailable as error:
         return f"{error}; or pass --no-sandbox to grade without the sandbox"
     try:
@@ -182,9 +190,12 @@ def problem() -> str | None:
                                 timeout=60)
     finally:
         os.close(fd)
-    if result.returncode != 0:
-        return (f"bubblewrap cannot start a sandbox here ({result.stderr.strip()[-300:] or result.returncode}). "
-                "It needs unprivileged user namespaces: check `sysctl kernel.unprivileged_userns_clone` (Debian) and "
-                "`sysctl kernel.apparmor_restrict_unprivileged_userns` (Ubuntu 24.04), or run the grader in a "
-                "container or VM that allows them; or pass --no-sandbox to grade without it")
-    return None
+    if result.returncode == 0:
+        return None
+    said = result.stderr.strip()[-300:] or f"exit status {result.returncode}"
+    hint = ""
+    if any(word in said for word in ("namespace", "uid map", "Operation not permitted", "Permission denied")):
+        hint = (" It needs unprivileged user namespaces: check `sysctl kernel.unprivileged_userns_clone` (Debian) "
+                "and `sysctl kernel.apparmor_restrict_unprivileged_userns` (Ubuntu 24.04), or run the grader in a "
+                "container or VM that allows them.")
+    return f"bubblewrap cannot start a sandbox here ({said}).{hint} Or pass --no-sandbox to grade without it"
