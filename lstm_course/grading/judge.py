@@ -52,7 +52,6 @@ class StudentProcesses:
     def __init__(self, limits: Limits):
         self.limits = limits
         self._root = Path(tempfile.mkdtemp(prefix="lstm-course-grade-"))
-        os.chmod(self._root, 0o755)  # the sandbox, run as another user, reads the runtime folder in it
         self._runtime = runtime_folder(self._root)
         self._spare: tuple[str, StudentProcess] | None = None
 
