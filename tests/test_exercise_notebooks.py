@@ -32,6 +32,9 @@ POINTS = {
                              "q5_beam_search_test": 4},
     "forecaster.ipynb": {"q1_make_windows_test": 2, "q2_standardize_test": 2, "q3_seasonal_naive_test": 2,
                          "q4_train_forecaster_test": 3},
+    "padded_batches.ipynb": {"q1_pad_sequences_test": 2, "q2_masked_mean_test": 2,
+                             "q3_masked_cross_entropy_test": 2, "q4_last_hidden_test": 2,
+                             "q5_packed_lstm_test": 3},
 }
 NAMES = list(POINTS)
 # The notebooks with hidden tests: the test cell that holds them, and a text found only in them.
@@ -40,6 +43,7 @@ HIDDEN = {
     "clipping_init.ipynb": ("q1_clip_grad_norm_test", "import torch"),
     "lstm_module.ipynb": ("q2_lstm_cell_module_test", "(5, 7, 9)"),
     "attention_beam.ipynb": ("q5_beam_search_test", "eos_bias=-1.0"),
+    "padded_batches.ipynb": ("q4_last_hidden_test", "[9, 1, 5, 1]"),
 }
 
 
