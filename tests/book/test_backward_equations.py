@@ -4,7 +4,7 @@
 - eq-gru-bptt-h, eq-gru-bptt-gates, eq-gru-bptt-weights (book/gru.md): the GRU over a whole sequence;
 - eq-var-peephole-bptt (book/variants.md): the peephole LSTM over a whole sequence;
 - eq-notation-concat (book/notation.md): the concatenated form W [h, x] + b and PyTorch's layout;
-- the box "The LSTM does not prevent exploding gradients" (book/lstm.md): the Jacobian at the zero state.
+- the box "The LSTM does not prevent exploding gradients" (book/lstm_adding.md): the Jacobian at the zero state.
 
 Each formula is re-derived here from the text, one example at a time where that is how it is printed, so
 that a change to the text or to the package that breaks their agreement fails a test.
@@ -177,7 +177,7 @@ def test_concatenated_form_is_the_sum_of_the_two_products(gates):
 
 
 def test_lstm_jacobian_at_the_zero_state_is_identity_plus_w_hg_over_four():
-    """The box of book/lstm.md: forget gates at 1, other biases zero, zero input: zero is a fixed point and
+    """The box of book/lstm_adding.md: forget gates at 1, other biases zero, zero input: zero is a fixed point and
     one step maps a small cell state c to (I + W_hg / 4) c, to first order."""
     rng = np.random.default_rng(4)
     w_ih = rng.uniform(-0.5, 0.5, (4 * H, 1))
