@@ -84,6 +84,14 @@ class _Canvas:
                                           color=c, linestyle=style, linewidth=width, shrinkA=0, shrinkB=0,
                                           gid=gid))
 
+    def state_line(self, gid: str, label_in: str, label_out: str, ops_at: tuple, y: float = 5.0) -> None:
+        """The carried state along the top, from the left edge to the right, broken at the operators."""
+        ends = [0.0] + [x for op in ops_at for x in (op - 0.25, op + 0.25)] + [10.0]
+        for start, end in zip(ends[::2], ends[1::2]):
+            self.arrow([(start, y), (end, y)], gid, STATE, width=2.2)
+        self.text(-0.5, y + 0.25, label_in)
+        self.text(9.6, y + 0.25, label_out)
+
     def text(self, x: float, y: float, text: str, **kwargs) -> None:
         self.ax.text(x, y, text, **{"fontsize": 12, "color": INK, **kwargs})
 
@@ -115,15 +123,10 @@ def lstm_cell(stage: Stage = None, figsize: tuple = (7.0, 4.2)):
     Returns:
         the matplotlib ``Figure``.
     """
-    active = _stage_elements(LSTM_STAGES, stage)
     fig, ax = _new_axes(10, 5.6, figsize)
-    d = _Canvas(ax, active)
+    d = _Canvas(ax, _stage_elements(LSTM_STAGES, stage))
     # The cell state runs along the top, the hidden state and the input along the bottom.
-    d.arrow([(0, 5), (2.75, 5)], "path-c", STATE, width=2.2)
-    d.arrow([(3.25, 5), (5.25, 5)], "path-c", STATE, width=2.2)
-    d.arrow([(5.75, 5), (10, 5)], "path-c", STATE, width=2.2)
-    d.text(-0.5, 5.25, r"$c_{t-1}$")
-    d.text(9.6, 5.25, r"$c_t$")
+    d.state_line("path-c", r"$c_{t-1}$", r"$c_t$", ops_at=(3.0, 5.5))
     d.arrow([(0, 0.9), (7.5, 0.9)], "bus", INK)
     d.text(-0.5, 1.1, r"$h_{t-1}$")
     d.arrow([(1.2, -0.5), (1.2, 0.9)], "bus", INK)
@@ -164,14 +167,9 @@ def gru_cell(stage: Stage = None, figsize: tuple = (7.0, 4.2)):
     Returns:
         the matplotlib ``Figure``.
     """
-    active = _stage_elements(GRU_STAGES, stage)
     fig, ax = _new_axes(10, 5.6, figsize)
-    d = _Canvas(ax, active)
-    d.arrow([(0, 5), (3.75, 5)], "path-h", STATE, width=2.2)
-    d.arrow([(4.25, 5), (7.75, 5)], "path-h", STATE, width=2.2)
-    d.arrow([(8.25, 5), (10, 5)], "path-h", STATE, width=2.2)
-    d.text(-0.5, 5.25, r"$h_{t-1}$")
-    d.text(9.6, 5.25, r"$h_t$")
+    d = _Canvas(ax, _stage_elements(GRU_STAGES, stage))
+    d.state_line("path-h", r"$h_{t-1}$", r"$h_t$", ops_at=(4.0, 8.0))
     d.arrow([(0.6, 5), (0.6, 0.9), (6.5, 0.9)], "bus", INK)
     d.arrow([(1.4, -0.5), (1.4, 0.9)], "bus", INK)
     d.text(1.55, -0.55, r"$x_t$")
