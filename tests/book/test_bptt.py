@@ -1,4 +1,5 @@
-"""The chapter "Backpropagation through time and the vanishing gradient" (book/bptt.md): its
+"""The chapters "Backpropagation through time and the vanishing gradient" (book/bptt.md) and
+"Truncated backpropagation through time" (book/tbptt.md): their
 equations, as printed there, agree with the package's functions and with autograd.
 
 Each test names the equation labels it checks. The numerical gradient checks of rnn_backward

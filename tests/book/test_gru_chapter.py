@@ -1,4 +1,4 @@
-"""The equations and claims of the book's GRU chapter (book/gru.md) against the package.
+"""The equations and claims of the book's GRU chapters (book/gru.md, book/gru_vs_lstm.md) against the package.
 
 Each test names the equation labels of the chapter it checks. The reset-after GRU of
 ``lstm_course.numpy_ref.gru`` is tested against numerical gradients in

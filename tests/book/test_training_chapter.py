@@ -1,4 +1,5 @@
-"""The equations and claims of the book's chapter "Training recurrent networks" (book/training.md).
+"""The equations and claims of the book's three training chapters (book/training_init.md,
+book/training_regularisation.md, book/training_batching.md).
 
 What the package's own tests already cover is only pointed to: orthogonal initialisation and the
 forget-gate bias in tests/nn/test_init.py, clipping and Adam against torch in

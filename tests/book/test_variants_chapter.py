@@ -1,4 +1,5 @@
-"""The equations and claims of the book's chapter on LSTM variants (book/variants.md).
+"""The equations and claims of the book's chapters on LSTM variants (book/variants.md) and on deep and
+bidirectional networks (book/deep_rnns.md).
 
 Each test names the equation labels of the chapter it checks. What the package's own tests
 already cover is only pointed to: peepholes in tests/numpy_ref/test_peephole_lstm.py and

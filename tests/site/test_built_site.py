@@ -177,3 +177,41 @@ def test_search_finds_a_chapter(browser, site_url):
     hits = page.evaluate("() => [...document.querySelectorAll('ul.search li a')].map(a => a.getAttribute('href'))")
     page.close()
     assert any("book/lstm" in hit for hit in hits), f"searching 'forget gate' should find the LSTM chapter: {hits}"
+
+
+DIAGRAMS = {  # page -> ids of the figures drawn by lstm_course.diagrams
+    "book/lstm": ["fig-lstm-cell-cec", "fig-lstm-cell-forget", "fig-lstm-cell"],
+    "book/gru": ["fig-gru-cell-update", "fig-gru-cell-reset"],
+    "book/bptt": ["fig-bptt-unrolled"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAMS))
+def test_cell_diagrams_are_drawn_with_alt_text(browser, site_url, name):
+    page = browser.new_page()
+    page.goto(f"{site_url}/{name}.html", wait_until="load")
+    found = page.evaluate("""ids => ids.map(id => {
+        const img = document.querySelector(`figure#${id} img`);
+        return img && {width: img.naturalWidth, shown: img.getBoundingClientRect().width,
+                       alt: img.getAttribute('alt') || '', caption: document.querySelector(`figure#${id} figcaption`).innerText};
+    })""", DIAGRAMS[name])
+    page.close()
+    for figure_id, image in zip(DIAGRAMS[name], found):
+        assert image, f"{name}: no image in figure {figure_id}"
+        assert image["width"] > 200 and image["shown"] > 200, f"{name}: {figure_id} is not drawn at a readable size"
+        assert len(image["alt"]) > 100, f"{name}: {figure_id} needs alt text that describes the diagram"
+        assert image["caption"].startswith("Fig."), f"{name}: {figure_id} has no numbered caption"
+
+
+@pytest.mark.parametrize("name", ["book/lstm", "book/lstm_by_hand", "book/training_init"])
+def test_answers_to_the_questions_are_folded_until_opened(browser, site_url, name):
+    page = browser.new_page()
+    page.goto(f"{site_url}/{name}.html", wait_until="load")
+    answers = page.locator("details.sd-dropdown")
+    count = answers.count()
+    assert 3 <= count <= 5, f"{name}: {count} folded answers; the chapter skeleton asks for 3 to 5 questions"
+    first = answers.first
+    assert not first.evaluate("d => d.open") and not first.locator(".sd-card-body").is_visible()
+    first.locator("summary").click()
+    assert first.evaluate("d => d.open") and first.locator(".sd-card-body").is_visible()
+    page.close()
