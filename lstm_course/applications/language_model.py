@@ -29,7 +29,7 @@ import torch
 from ..experiments.gradient_flow import StatefulCharLM
 from ..train import TrainConfig, fit, seed_everything, tbptt_batches
 
-__all__ = ["LMConfig", "bits_per_character", "bracket_depth", "cell_states", "colour_text", "columns",
+__all__ = ["LMConfig", "bits_per_character", "bracket_depth", "cell_states", "colour_text", "columns", "generate",
            "inside_quotes", "tracking_units", "train_char_lm", "unigram_bits"]
 
 
@@ -81,6 +81,25 @@ def bits_per_character(model: StatefulCharLM, tokens: torch.Tensor, *, batch: in
         total += float(torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum"))
         count += targets.numel()
     return total / count / math.log(2)
+
+
+@torch.no_grad()
+def generate(model: StatefulCharLM, prompt: torch.Tensor, length: int, *, temperature: float = 1.0,
+             seed: int = 0) -> torch.Tensor:
+    """(length,) tokens drawn one by one after ``prompt`` (T_0,), from softmax(logits / temperature)."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    logits, state = model(prompt.view(-1, 1).to(device))
+    tokens = []
+    for _ in range(length):
+        probabilities = torch.softmax(logits[-1, 0] / temperature, dim=-1)
+        token = torch.multinomial(probabilities, 1, generator=generator)
+        tokens.append(int(token))
+        logits, state = model(token.view(1, 1), state)
+    return torch.tensor(tokens)
 
 
 def unigram_bits(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int) -> float:
