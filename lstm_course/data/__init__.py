@@ -12,6 +12,7 @@ human-written dates       ``human_dates``                                       
 long-lag synthetic tasks  ``adding_problem``, ``temporal_order``, ``copy_task``             ``synthetic.py``
 batches                   ``Vocabulary``, ``pad_batch``, ``BucketBatchSampler``             ``batching.py``
 the shipped files         ``files.path``, ``files.CHECKSUMS``                               ``files.py``
+optional larger sets      ``download.fetch`` (cached, checksummed; never used by the book)  ``download.py``
 ========================  ================================================================  ====================
 
 Nothing here touches the network: the real data ships as small files in

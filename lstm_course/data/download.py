@@ -1,0 +1,64 @@
+"""Optional downloads of larger data sets, cached and checked; never used by the book or the tests.
+
+``fetch(url, sha256)`` returns the path of the file in the cache folder
+(``$LSTM_COURSE_DATA``, else ``~/.cache/lstm_course``), downloading it only
+when it is not there yet. A file is kept only if its SHA-256 is the one
+given, so a changed or truncated download never reaches a model; without a
+network the error says where to put a copy of the file by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from .files import DataFileError
+
+__all__ = ["cache_folder", "fetch"]
+
+
+def cache_folder() -> Path:
+    """Where downloads are kept: ``$LSTM_COURSE_DATA``, else ``~/.cache/lstm_course``."""
+    return Path(os.environ.get("LSTM_COURSE_DATA") or Path.home() / ".cache" / "lstm_course")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(url: str, sha256: str, *, name: Optional[str] = None, timeout: float = 60) -> Path:
+    """The path of the file at ``url`` in the cache, downloaded first if needed, with SHA-256 ``sha256``.
+
+    Raises:
+        DataFileError: the download failed (no network, a wrong URL) or gave a file with another checksum.
+    """
+    target = cache_folder() / (name or url.rstrip("/").rsplit("/", 1)[-1])
+    if target.is_file() and _sha256(target) == sha256:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".partial")
+    partial = Path(partial)
+    try:
+        with os.fdopen(handle, "wb") as file, urllib.request.urlopen(url, timeout=timeout) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                file.write(block)
+        got = _sha256(partial)
+        if got != sha256:
+            raise DataFileError(f"the file downloaded from {url} has SHA-256 {got}, expected {sha256}: "
+                                "it was not kept")
+        os.replace(partial, target)
+        return target
+    except (urllib.error.URLError, OSError) as error:
+        raise DataFileError(f"cannot download {url} ({error}). Without a network, copy the file by hand to "
+                            f"{target} (or set LSTM_COURSE_DATA to a folder that has it)") from None
+    finally:
+        partial.unlink(missing_ok=True)

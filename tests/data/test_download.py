@@ -1,0 +1,43 @@
+"""Optional downloads: cached, checked, refused when the checksum differs, and clear when offline.
+
+Only ``file://`` addresses are used: nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+
+import pytest
+
+from lstm_course.data import download
+from lstm_course.data.files import DataFileError
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSTM_COURSE_DATA", str(tmp_path / "cache"))
+    source = tmp_path / "corpus.txt"
+    source.write_bytes(b"some text\n" * 100)
+    return source, hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_a_download_is_checked_then_kept_and_reused(cache, monkeypatch):
+    source, digest = cache
+    path = download.fetch(source.as_uri(), digest)
+    assert path.read_bytes() == source.read_bytes() and path.parent == download.cache_folder()
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("the cached copy is not reused"))
+    assert download.fetch(source.as_uri(), digest) == path
+
+
+def test_a_file_with_another_checksum_is_not_kept(cache):
+    source, _ = cache
+    with pytest.raises(DataFileError, match="was not kept"):
+        download.fetch(source.as_uri(), "0" * 64)
+    assert list(download.cache_folder().iterdir()) == []
+
+
+def test_offline_the_error_says_where_to_put_the_file(cache):
+    _, digest = cache
+    with pytest.raises(DataFileError, match="copy the file by hand to .*missing.txt"):
+        download.fetch("file:///nonexistent/missing.txt", digest)
