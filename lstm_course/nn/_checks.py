@@ -70,3 +70,11 @@ def refuse_projection(cls_name: str, kwargs: dict) -> None:
         raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
     if kwargs:
         raise TypeError(f"{cls_name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+
+
+def refuse_torchscript(module) -> None:
+    """Called by ``torch.jit.script`` (as ``__prepare_scriptable__``) before it compiles ``module``,
+    whose Python forward pass TorchScript cannot compile; say what to use instead."""
+    raise RuntimeError(f"lstm_course.nn.{type(module).__name__} cannot be compiled with torch.jit.script "
+                       "(TorchScript is in maintenance mode). Use torch.export.export(module, (input,)) "
+                       "to deploy it, or torch.compile(module) to speed it up.")

@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import NONLINEARITIES, InputError, StateTypeError, check_nonlinearity, check_size
+from ._checks import (NONLINEARITIES, InputError, StateTypeError, check_nonlinearity, check_size,
+                      refuse_torchscript)
 
 
 def rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -> Tensor:
@@ -138,6 +139,9 @@ class _CellBase(nn.Module):
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
         reset_uniform(self, self.hidden_size)
+
+    def __prepare_scriptable__(self):
+        refuse_torchscript(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ._checks import InputError, check_dropout, check_flag, check_nonlinearity, check_size, refuse_projection
+from ._checks import (InputError, check_dropout, check_flag, check_nonlinearity, check_size, refuse_projection,
+                      refuse_torchscript)
 from .cells import add_gate_parameters, check_same_place, gru_step, lstm_step, reset_uniform, rnn_step
 from .lstm_sequence import lstm_sequence
 
@@ -140,10 +141,7 @@ class _RecurrentLayers(nn.Module):
         that code written for ``torch.nn`` runs unchanged."""
 
     def __prepare_scriptable__(self):
-        # torch.jit.script calls this first; the forward pass is Python that TorchScript cannot compile.
-        raise RuntimeError(f"lstm_course.nn.{type(self).__name__} cannot be compiled with torch.jit.script "
-                           "(TorchScript is in maintenance mode). Use torch.export.export(module, (input,)) "
-                           "to deploy it, or torch.compile(module) to speed it up.")
+        refuse_torchscript(self)
 
     def extra_repr(self) -> str:
         # torch.nn.RNNBase.extra_repr, so that printed models read the same.
@@ -406,7 +404,8 @@ class LSTM(_RecurrentLayers):
         return lambda xw, h, c: lstm_step(xw, h, c, w_hh, w_hr)
 
     def _run(self, xw, batch_sizes, states, reverse, w_hh, b_hh, w_hr):
-        if w_hr is not None or batch_sizes[-1] != batch_sizes[0]:
+        # torch.export traces plain operations; the fused function's in-place loop is not one.
+        if w_hr is not None or batch_sizes[-1] != batch_sizes[0] or torch.compiler.is_exporting():
             return super()._run(xw, batch_sizes, states, reverse, w_hh, b_hh, w_hr)
         # Dense input, no projection: the whole recurrence is one autograd node with
         # a hand-written backward (lstm_sequence.py); measured on 2 CPU cores, 2.0x
