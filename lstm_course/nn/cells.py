@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import (NONLINEARITIES, InputError, StateTypeError, check_nonlinearity, check_size,
+from ._checks import (InputError, StateTypeError, check_nonlinearity, check_size,
                       refuse_torchscript)
 
 
