@@ -177,12 +177,17 @@ class LSTMSequence(torch.autograd.Function):
         xw, h0, c0, w_hh = inputs
         h, c, gates, tanh_c = output
         ctx.mark_non_differentiable(gates, tanh_c)
+        # No zero gradients for the buffers gates and tanh_c (or an unused c), which
+        # autograd would otherwise allocate and fill on every backward pass.
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(xw, h0, c0, w_hh, h, c, gates, tanh_c)
         ctx.save_for_forward(h0, c0, w_hh, h, c, gates, tanh_c)
 
     @staticmethod
     def backward(ctx, dh_all: Tensor, dc_all: Tensor, _dgates, _dtanh_c):
         xw, h0, c0, w_hh, h, c, gates, tanh_c = ctx.saved_tensors
+        dh_all = torch.zeros_like(h) if dh_all is None else dh_all
+        dc_all = torch.zeros_like(c) if dc_all is None else dc_all
         wrapped = any(_is_wrapped(t) for t in (dh_all, dc_all, xw, h0, c0, w_hh))
         if torch.is_grad_enabled() or wrapped:
             return _backward_functional(xw, h0, c0, w_hh, h, c, dh_all, dc_all)
