@@ -5,7 +5,11 @@ batch_first, dropout, bidirectional``, ``nonlinearity`` for the RNN,
 ``proj_size`` for the LSTM, ``device, dtype``), parameter names and shapes
 (``weight_ih_l0``, ``weight_hr_l1_reverse``, ...), state dict, ``forward``
 signature and return values, ``PackedSequence`` input included. So
-``ours.load_state_dict(torch_module.state_dict())`` works both ways.
+``ours.load_state_dict(torch_module.state_dict())`` works both ways. Mistakes
+raise ``torch.nn``'s exception types with its messages (``_checks.py``), the
+attributes and check methods of ``torch.nn.RNNBase`` are there, and so are
+second derivatives and the ``torch.func`` transforms; PyTorch's own test cases
+(``tests/nn/test_torch_module_db.py``) pass.
 
 Unlike ``torch.nn``, which calls cuDNN or fused kernels, each layer runs the
 equations of ``cells.py`` step by step, with autograd for the backward pass.
