@@ -16,7 +16,8 @@ recorded (``create_graph=True``: gradient penalties, Hessian-vector
 products, ``gradgradcheck``) or runs on batched tensors (``vmap``,
 ``jacobian(vectorize=True)``), the out-of-place form runs instead, and the
 gates are recomputed from the inputs and the outputs h, c, so that second
-derivatives flow through them. Forward-mode derivatives (``torch.func.jvp``,
+derivatives flow through them. ``torch.compile`` traces the out-of-place form
+too, since it fuses plain operations itself. Forward-mode derivatives (``torch.func.jvp``,
 ``torch.autograd.forward_ad``) have their own rule, ``jvp``.
 
 It serves ``lstm_course.nn.LSTM`` for dense input without projection; packed
@@ -34,10 +35,15 @@ from torch import Tensor
 # kernels autograd itself uses for sigmoid and tanh.
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
-def _is_wrapped(t: Tensor) -> bool:
-    """Whether ``t`` is batched or wrapped by ``torch.func`` or by the older vmap
-    that ``gradcheck``'s batched checks and ``autograd.grad(is_grads_batched=True)`` use."""
-    return torch._C._functorch.is_functorch_wrapped_tensor(t) or torch._C._functorch.is_legacy_batchedtensor(t)
+def _out_of_place(*tensors: Tensor) -> bool:
+    """Whether to run the out-of-place form: under ``torch.compile``, which traces
+    (and fuses) plain operations, or when a tensor is batched or wrapped by
+    ``torch.func`` or by the older vmap that ``gradcheck``'s batched checks and
+    ``autograd.grad(is_grads_batched=True)`` use."""
+    if torch.compiler.is_compiling():
+        return True
+    return any(torch._C._functorch.is_functorch_wrapped_tensor(t) or torch._C._functorch.is_legacy_batchedtensor(t)
+               for t in tensors)
 
 
 def lstm_sequence(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
@@ -168,7 +174,7 @@ class LSTMSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor):
-        if any(_is_wrapped(t) for t in (xw, h0, c0, w_hh)):
+        if _out_of_place(xw, h0, c0, w_hh):
             return _forward_functional(xw, h0, c0, w_hh)
         return _forward_fast(xw, h0, c0, w_hh)
 
@@ -188,8 +194,7 @@ class LSTMSequence(torch.autograd.Function):
         xw, h0, c0, w_hh, h, c, gates, tanh_c = ctx.saved_tensors
         dh_all = torch.zeros_like(h) if dh_all is None else dh_all
         dc_all = torch.zeros_like(c) if dc_all is None else dc_all
-        wrapped = any(_is_wrapped(t) for t in (dh_all, dc_all, xw, h0, c0, w_hh))
-        if torch.is_grad_enabled() or wrapped:
+        if torch.is_grad_enabled() or _out_of_place(dh_all, dc_all, xw, h0, c0, w_hh):
             return _backward_functional(xw, h0, c0, w_hh, h, c, dh_all, dc_all)
         return _backward_fast(gates, c, tanh_c, h, h0, c0, w_hh, dh_all, dc_all, ctx.needs_input_grad[3])
 

@@ -188,3 +188,15 @@ def check_export(name, kwargs):
 def test_torchscript_is_refused_with_directions(name):
     with pytest.raises(RuntimeError, match=r"torch\.jit\.script.*Use torch\.export\.export.*torch\.compile"):
         torch.jit.script(getattr(ours_nn, name)(D, H))
+
+
+def test_torch_compile_agrees_with_eager():
+    ours, reference = pair("LSTM", D, H)
+    x = torch.randn(T, B, D, requires_grad=True)
+    compiled = torch.compile(ours)
+    out, out_t = compiled(x)[0], reference(x)[0]
+    torch.testing.assert_close(out, out_t, rtol=1e-5, atol=1e-6)
+    grads = torch.autograd.grad(out.pow(2).sum(), [x, *ours.parameters()])
+    grads_t = torch.autograd.grad(out_t.pow(2).sum(), [x, *reference.parameters()])
+    for g, g_t in zip(grads, grads_t):
+        torch.testing.assert_close(g, g_t, rtol=1e-5, atol=1e-6)
