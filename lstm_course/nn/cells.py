@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-NONLINEARITIES = ("tanh", "relu")
+from ._checks import (InputError, StateTypeError, check_nonlinearity, check_size,
+                      refuse_torchscript)
 
 
 def rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, nonlinearity: str = "tanh") -> Tensor:
@@ -79,11 +80,16 @@ def check_cell_state(name: str, state: Tensor, expected: tuple, reference: Tenso
     if not isinstance(state, Tensor):
         raise TypeError(f"{name} must be a Tensor, got {type(state).__name__}")
     if tuple(state.shape) != tuple(expected):
-        raise ValueError(f"Expected {name} of shape {tuple(expected)}, got {tuple(state.shape)}")
+        raise InputError(f"Expected {name} of shape {tuple(expected)}, got {tuple(state.shape)}")
+    check_same_place(name, state, reference)
+
+
+def check_same_place(name: str, state: Tensor, reference: Tensor) -> None:
+    """A state on the input's device, with its dtype."""
     if state.device != reference.device:
-        raise ValueError(f"{name} is on {state.device} but the input is on {reference.device}")
+        raise InputError(f"{name} is on {state.device} but the input is on {reference.device}")
     if state.dtype != reference.dtype:
-        raise TypeError(f"{name} has dtype {state.dtype} but the input has {reference.dtype}")
+        raise StateTypeError(f"{name} has dtype {state.dtype} but the input has {reference.dtype}")
 
 
 def check_positive_int(name: str, value) -> int:
@@ -110,7 +116,7 @@ def add_gate_parameters(module: nn.Module, gates: int, input_size: int, hidden_s
 
 def reset_uniform(module: nn.Module, hidden_size: int) -> None:
     """Every parameter of ``module`` from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     for weight in module.parameters():
         nn.init.uniform_(weight, -bound, bound)
 
@@ -123,8 +129,9 @@ class _CellBase(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        # torch.nn's cells accept zero sizes (an empty state) and do not check ``bias``'s type.
+        self.input_size = check_size("input_size", input_size, allow_zero=True)
+        self.hidden_size = check_size("hidden_size", hidden_size, allow_zero=True)
         self.bias = bias
         add_gate_parameters(self, self.gates, input_size, hidden_size, bias, device=device, dtype=dtype)
         self.reset_parameters()
@@ -133,25 +140,51 @@ class _CellBase(nn.Module):
         """Every parameter from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn`` does."""
         reset_uniform(self, self.hidden_size)
 
+    def __prepare_scriptable__(self):
+        refuse_torchscript(self)
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
 
-    def _prepare(self, input: Tensor):
-        """(B, D) or unbatched (D,) input -> (B, D) and whether it was unbatched."""
+    def _prepare(self, input: Tensor, states: tuple):
+        """(B, D) or unbatched (D,) input -> (B, D) and whether it was unbatched,
+        with ``torch.nn``'s checks of the ranks of the input and the states."""
+        name = type(self).__name__
         if input.dim() not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: expected input of shape (B, D) or (D,), got {tuple(input.shape)}")
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        for k, state in enumerate(states):
+            if state is not None and state.dim() not in (1, 2):
+                what = f"hx[{k}]" if len(states) == 2 else "hidden"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {state.dim()}D instead")
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}")
+            got, expected = input.shape[-1], self.input_size
+            raise InputError(f"input has inconsistent input_size: got {got} expected {expected}; "
+                             f"input.size(-1) must be equal to input_size. Expected {expected}, got {got}")
         unbatched = input.dim() == 1
         return (input.unsqueeze(0) if unbatched else input), unbatched
 
-    def _state(self, name, state, batch, input):
+    def _state(self, name: str, k: int, state, x: Tensor, unbatched: bool) -> Tensor:
+        """The k-th state (``hidden{k}`` in torch's messages) as (B, H); zeros if None."""
+        batch = x.shape[0]
         if state is None:
-            return input.new_zeros(batch, self.hidden_size)
-        expected = (self.hidden_size,) if input.dim() == 1 else (batch, self.hidden_size)
-        check_cell_state(name, state, expected, input)
-        return state.unsqueeze(0) if state.dim() == 1 else state
+            return x.new_zeros(batch, self.hidden_size)
+        expected = (self.hidden_size,) if unbatched else (batch, self.hidden_size)
+        ours = f"Expected {name} of shape {expected}, got {tuple(state.shape)}"
+        if state.dim() != len(expected):
+            raise InputError(ours)
+        batched = state.unsqueeze(0) if unbatched else state
+        if batched.shape[0] != batch:
+            raise InputError(f"Input batch size {batch} doesn't match hidden{k} batch size {batched.shape[0]}; {ours}")
+        if batched.shape[1] != self.hidden_size:
+            raise InputError(f"hidden{k} has inconsistent hidden_size: got {batched.shape[1]}, "
+                             f"expected {self.hidden_size}; {ours}")
+        check_same_place(name, state, x)
+        return batched
 
     def _input_projection(self, x: Tensor, both_biases: bool) -> Tensor:
         """``W_ih x + b_ih`` (+ ``b_hh`` if ``both_biases``), (B, G*H)."""
@@ -173,14 +206,12 @@ class RNNCell(_CellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
                  device=None, dtype=None):
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+        self.nonlinearity = check_nonlinearity(nonlinearity)
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
-        x, unbatched = self._prepare(input)
-        h = self._state("hx", hx, x.shape[0], input)
+        x, unbatched = self._prepare(input, (hx,))
+        h = self._state("hx", 0, hx, x, unbatched)
         h = rnn_step(self._input_projection(x, both_biases=True), h, self.weight_hh, self.nonlinearity)
         return h.squeeze(0) if unbatched else h
 
@@ -198,12 +229,12 @@ class LSTMCell(_CellBase):
     gates = 4
 
     def forward(self, input: Tensor, hx: Optional[tuple[Tensor, Tensor]] = None) -> tuple[Tensor, Tensor]:
-        x, unbatched = self._prepare(input)
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")
         h0, c0 = (None, None) if hx is None else hx
-        h = self._state("hx[0]", h0, x.shape[0], input)
-        c = self._state("hx[1]", c0, x.shape[0], input)
+        x, unbatched = self._prepare(input, (h0, c0))
+        h = self._state("hx[0]", 0, h0, x, unbatched)
+        c = self._state("hx[1]", 1, c0, x, unbatched)
         h, c = lstm_step(self._input_projection(x, both_biases=True), h, c, self.weight_hh)
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
 
@@ -220,7 +251,7 @@ class GRUCell(_CellBase):
     gates = 3
 
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
-        x, unbatched = self._prepare(input)
-        h = self._state("hx", hx, x.shape[0], input)
+        x, unbatched = self._prepare(input, (hx,))
+        h = self._state("hx", 0, hx, x, unbatched)
         h = gru_step(self._input_projection(x, both_biases=False), h, self.weight_hh, self.bias_hh)
         return h.squeeze(0) if unbatched else h

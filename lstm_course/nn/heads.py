@@ -101,7 +101,9 @@ class SequenceClassifier(nn.Module):
                  num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0, padding_idx: int = 0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=padding_idx)
-        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
+        # The LSTM's own dropout acts between layers: with one there is none, and torch.nn warns.
+        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0,
                          bidirectional=bidirectional)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_size * self.lstm.num_directions, num_classes)
@@ -140,7 +142,8 @@ class SequenceTagger(nn.Module):
                  num_layers: int = 1, dropout: float = 0.0, padding_idx: int = 0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=padding_idx)
-        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
+        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0,
                          bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.tagger = nn.Linear(2 * hidden_size, num_tags)
@@ -224,7 +227,8 @@ class LanguageModel(nn.Module):
                              f"embedding_size={embedding_size}; pass project=True to map H to E first")
         self.embedding = nn.Embedding(vocab_size, embedding_size)
         self.dropout = nn.Dropout(dropout)
-        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0)
         self.projection = nn.Linear(hidden_size, embedding_size, bias=False) if project else None
         self.output = nn.Linear(embedding_size if project else hidden_size, vocab_size)
         if tie_weights:
@@ -286,7 +290,8 @@ class Forecaster(nn.Module):
                  dropout: float = 0.0, many_to_many: bool = False):
         super().__init__()
         self.input_size, self.many_to_many = input_size, many_to_many
-        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, series: Tensor) -> Tensor:

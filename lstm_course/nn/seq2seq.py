@@ -113,7 +113,9 @@ class Encoder(nn.Module):
                  bidirectional: bool = True, dropout: float = 0.0, padding_idx: int = 0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=padding_idx)
-        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True, dropout=dropout,
+        # The LSTM's own dropout acts between layers: with one there is none, and torch.nn warns.
+        self.lstm = LSTM(embedding_size, hidden_size, num_layers, batch_first=True,
+                         dropout=dropout if num_layers > 1 else 0.0,
                          bidirectional=bidirectional)
         self.memory_size = hidden_size * (2 if bidirectional else 1)
 
