@@ -18,7 +18,7 @@ stack; here every layer but the first has one.
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``,
 L = ``num_layers``. Time-major only: input (T, B, D).
 
-Taught in the book's chapter on LSTM variants and architectures.
+Taught in the book's chapter "Deep and bidirectional networks" (book/deep_rnns.md).
 """
 
 from __future__ import annotations
