@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from lstm_course.applications import forecasting as fc
 from lstm_course.data import Standardizer, chronological_split, load_sunspots, split_windows
@@ -41,14 +40,6 @@ def test_errors_intervals_and_recursion():
 def test_the_gpu_configuration_is_the_larger_run():
     big = fc.ForecastConfig.for_gpu(seed=3)
     assert (big.hidden_size, big.num_layers, big.seed) == (128, 2, 3) and big.epochs > fc.ForecastConfig().epochs
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the chapter trains: a model this small gains nothing from a second thread
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_the_lstm_forecaster_beats_the_naive_baselines_on_the_held_out_sunspots(one_thread):

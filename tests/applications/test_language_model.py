@@ -26,14 +26,9 @@ def test_columns_cut_a_stream_side_by_side():
     assert lm.columns(torch.arange(7), 3).tolist() == [[0, 2, 4], [1, 3, 5]]
 
 
-def test_a_short_run_beats_the_unigram_model_by_more_than_a_bit_per_character():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        streams = char_stream(python_docs_text(), val=0.05, test=0.05)
-        vocab = len(streams.vocabulary)
-        model, history = lm.train_char_lm(streams.train, streams.val, vocab, lm.LMConfig(epochs=1))
-        bits = lm.bits_per_character(model, streams.test)
-    finally:
-        torch.set_num_threads(threads)
+def test_a_short_run_beats_the_unigram_model_by_more_than_a_bit_per_character(one_thread):
+    streams = char_stream(python_docs_text(), val=0.05, test=0.05)
+    vocab = len(streams.vocabulary)
+    model, history = lm.train_char_lm(streams.train, streams.val, vocab, lm.LMConfig(epochs=1))
+    bits = lm.bits_per_character(model, streams.test)
     assert bits < lm.unigram_bits(streams.train, streams.test, vocab) - 1, bits
