@@ -273,13 +273,14 @@ class _Session:
             trees += [header[key] for key in ("np_random", "torch_random") if key in header]
             wire.check_values(blobs, *trees)
             target, args, kwargs = (wire.decode(tree, blobs, self.resolve) for tree in trees[:3])
-            arrays = wire.arrays_in([args, kwargs])
-            before = [a.copy() for a in arrays] if header.get("mirror") else None
+            mirror = bool(header.get("mirror"))
+            arrays = wire.arrays_in([args, kwargs]) if mirror else []
+            before = [a.copy() for a in arrays]
             _take_random_states(header, blobs)
             with np.errstate(**header["errstate"]):
                 result = target(*args, **kwargs)
             reply, out_blobs = self.reply(result)
-            if before is not None:  # a function declared to work in place: send back what it changed
+            if mirror:  # a function declared to work in place: send back what it changed
                 changed = {i: a for i, (a, b) in enumerate(zip(arrays, before))
                            if not np.array_equal(a, b, equal_nan=True)}
                 reply["changed"] = {str(i): wire.encode(a, out_blobs, self.make_ref) for i, a in changed.items()}
