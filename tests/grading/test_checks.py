@@ -1,6 +1,6 @@
 """Tests of lstm_course.grading.checks and of the exercise notebook that uses it.
 
-test_exercise_notebooks.py holds the checks common to every exercise
+tests/exercises/test_notebooks.py holds the checks common to every exercise
 notebook; here, a known mistake put into exercises/rnn_step.ipynb must be
 named by its test cell.
 """
@@ -13,7 +13,7 @@ import pytest
 from lstm_course.grading.checks import Hint, check_close, check_gradient, check_returns
 from lstm_course.grading.release import release_notebook
 
-from .. import exercise_notebooks as notebooks
+from ..exercises import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "rnn_step.ipynb"
 

@@ -1,7 +1,7 @@
 """Tests of the exercise notebook exercises/lstm_module.ipynb (Exercise 5: an LSTM cell as an nn.Module).
 
 The checks that every exercise notebook must pass are in
-test_exercise_notebooks.py; here, common mistakes are put into a solution
+tests/exercises/test_notebooks.py; here, common mistakes are put into a solution
 and the failing test cell must name them.
 
 Q2's answer is a class, not a function: its cell starts with the class line
@@ -15,7 +15,7 @@ import pytest
 
 from lstm_course.grading.release import STUB, release_notebook
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "lstm_module.ipynb"
 POINTS = {"q1_lstm_cell_step_test": 2, "q2_lstm_cell_module_test": 4, "q3_train_adding_test": 3}

@@ -1,7 +1,7 @@
 """Tests of the exercise notebook exercises/clipping_init.ipynb (Exercise 4: gradient clipping and initialisation).
 
 The checks that every exercise notebook must pass are in
-test_exercise_notebooks.py; here, common mistakes are put into a solution
+tests/exercises/test_notebooks.py; here, common mistakes are put into a solution
 and the failing test cell must name them. The three questions are
 independent: a mistake fails one test cell only.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "clipping_init.ipynb"
 

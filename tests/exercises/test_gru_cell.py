@@ -1,7 +1,7 @@
 """Tests of the exercise notebook exercises/gru_cell.ipynb (Exercise 3: one step of a GRU).
 
 The checks that every exercise notebook must pass are in
-test_exercise_notebooks.py; here, common mistakes are put into a solution
+tests/exercises/test_notebooks.py; here, common mistakes are put into a solution
 and the failing test cell must name them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "gru_cell.ipynb"
 POINTS = {"q1_gru_step_forward_test": 3, "q2_gru_step_backward_test": 4, "q3_gru_forward_test": 2}

@@ -1,7 +1,7 @@
 """Tests of the exercise notebook exercises/attention_beam.ipynb (Exercise 7: attention and beam search).
 
 The checks that every exercise notebook must pass are in
-test_exercise_notebooks.py; here, common mistakes are put into a solution
+tests/exercises/test_notebooks.py; here, common mistakes are put into a solution
 and the failing test cell must name them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "attention_beam.ipynb"
 POINTS = {

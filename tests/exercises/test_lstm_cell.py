@@ -1,7 +1,7 @@
 """Tests of the exercise notebook exercises/lstm_cell.ipynb (Exercise 2: one step of an LSTM).
 
 The checks that every exercise notebook must pass are in
-test_exercise_notebooks.py; here, common mistakes are put into a solution
+tests/exercises/test_notebooks.py; here, common mistakes are put into a solution
 and the failing test cell must name them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 NOTEBOOK = notebooks.EXERCISES / "lstm_cell.ipynb"
 POINTS = {"q1_sigmoid_test": 2, "q2_lstm_step_forward_test": 3, "q3_lstm_step_backward_test": 4}

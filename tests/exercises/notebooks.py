@@ -15,7 +15,7 @@ import nbformat
 from lstm_course.grading.check import collect_results, execute_notebook
 from lstm_course.grading.release import BEGIN_SOLUTION, END_SOLUTION, release_notebook
 
-EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 
 
 def read(path: Path):

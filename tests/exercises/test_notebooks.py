@@ -1,6 +1,6 @@
 """What every exercise notebook in ``exercises/`` must satisfy, whatever its subject.
 
-Each notebook's own module (``test_exercise_<name>.py``) adds the common
+Each notebook's own module (``test_<name>.py``) adds the common
 mistakes that its test cells must name. Here, for every notebook: its nbgrader
 metadata is well formed and its questions and points are the ones below (the
 contract with students and instructors); its stored outputs are current; the
@@ -17,7 +17,7 @@ import pytest
 from lstm_course.grading.check import check_notebook, collect_results
 from lstm_course.grading.release import BEGIN_HIDDEN, END_HIDDEN, release_notebook
 
-from . import exercise_notebooks as notebooks
+from . import notebooks
 
 POINTS = {
     "rnn_step.ipynb": {"q1_rnn_step_forward_test": 2, "q2_rnn_step_backward_test": 3, "q3_rnn_forward_test": 2},
