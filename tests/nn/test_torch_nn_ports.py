@@ -209,6 +209,15 @@ def test_projections_lstm_initial_hidden_state(bidirectional):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_RNN_nonlinearity():
+    """test_RNN_nonlinearity and test_RNN_nonlinearity_passed_as_arg."""
+    assert ours.RNN(1, 10).nonlinearity == "tanh"
+    assert ours.RNN(1, 10, nonlinearity="relu").nonlinearity == "relu"
+    assert ours.RNN(2, 3, 1, "relu").nonlinearity == "relu"
+    with pytest.raises(ValueError, match="Unknown nonlinearity"):
+        ours.RNN(1, 10, nonlinearity="garbage")
+
+
 @pytest.mark.parametrize("name", ["RNN", "GRU"])
 def test_projections_errors_on_gru_and_rnn(name):
     """test_projections_errors_on_gru_and_rnn."""

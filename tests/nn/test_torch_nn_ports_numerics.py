@@ -152,6 +152,39 @@ def test_rnn_fused(name, bias):
                      forward_backward(reference, x, state, grad_output, grad_hy, grad_cy))
 
 
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_variable_sequence(name, enforce_sorted):
+    """test_variable_sequence (torch: an LSTM; here each layer, and unsorted lengths too): a packed batch
+    gives what each sequence gives alone, forward and backward."""
+    torch.manual_seed(0)
+    lengths = [10, 10, 6, 2, 2, 1, 1]
+    if not enforce_sorted:
+        lengths = [2, 10, 1, 6, 10, 1, 2]
+    x = torch.randn(max(lengths), len(lengths), 3, dtype=DTYPE, requires_grad=True)
+    packed_module = getattr(ours, name)(3, 4, bidirectional=True, num_layers=2, dtype=DTYPE)
+    alone_module = copy.deepcopy(packed_module)
+    outs, states = [], []
+    for i, length in enumerate(lengths):
+        out, state = alone_module(x[:length, i:i + 1])
+        outs.append(torch.cat([out, out.new_zeros(max(lengths) - length, *out.shape[1:])]))
+        states.append(tree_leaves(state))
+    alone_out = torch.cat(outs, 1)
+    alone_state = [torch.cat(parts, 1) for parts in zip(*states)]
+    packed = pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+    packed_out, packed_state = packed_module(packed)
+    unpacked, unpacked_lengths = torch.nn.utils.rnn.pad_packed_sequence(packed_out)
+    assert_all_close(tree_leaves(packed_state), alone_state)
+    assert_all_close(unpacked, alone_out)
+    assert unpacked_lengths.tolist() == lengths
+    alone_out.sum().backward()
+    grad_alone = x.grad.clone()
+    x.grad = None
+    unpacked.sum().backward()
+    assert_all_close(x.grad, grad_alone)
+    assert_all_close([p.grad for p in packed_module.parameters()], [p.grad for p in alone_module.parameters()])
+
+
 def flatten_out(module, x):
     """torch's _test_rnn_mod helper: the output and the final states as one flat tuple."""
     return tuple(tree_leaves(module(x)))

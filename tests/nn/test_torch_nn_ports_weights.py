@@ -112,6 +112,21 @@ def test_RNN_cudnn_weight_norm(kwargs, name):
     torch.testing.assert_close(mine(x), reference(x))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize("kwargs,name,count", [({}, "weight_ih_l0", 4), ({"proj_size": 16}, "weight_hr_l0", 5)])
+def test_rnn_weight_norm(kwargs, name, count):
+    """test_rnn_weight_norm: the normed weight leaves ``_flat_weights``' parameters while normed, and
+    removing the norm puts the parameter back, without its ``_g`` and ``_v``."""
+    module = torch.nn.utils.weight_norm(ours.LSTM(32, 32, **kwargs), name=name)
+    assert sum(isinstance(w, torch.nn.Parameter) for w in module._flat_weights) == count - 1
+    module = torch.nn.utils.remove_weight_norm(module, name=name)
+    assert sum(isinstance(w, torch.nn.Parameter) for w in module._flat_weights) == count
+    named = dict(module.named_parameters())
+    assert module._parameters.get(name) is not None and named.get(name) is not None
+    for part in (name + "_v", name + "_g"):
+        assert part not in module._parameters and part not in named
+
+
 def test_partial_flat_weights():
     """test_partial_flat_weights, its CPU half: a module converted while one weight is deleted works
     again once the weight is assigned back."""
