@@ -152,27 +152,36 @@ def test_rnn_fused(name, bias):
                      forward_backward(reference, x, state, grad_output, grad_hy, grad_cy))
 
 
-@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
-@pytest.mark.parametrize("enforce_sorted", [True, False])
-def test_variable_sequence(name, enforce_sorted):
-    """test_variable_sequence (torch: an LSTM; here each layer, and unsorted lengths too): a packed batch
-    gives what each sequence gives alone, forward and backward."""
+VARIABLE_LENGTHS = [(True, [5]), (False, [5]), (True, [10, 10, 6, 2, 2, 1, 1]), (False, [10, 10, 6, 2, 2, 1, 1]),
+                    (False, [2, 1, 3, 2, 10, 5, 3])]
+VARIABLE_MODULES = [("LSTM", 0), ("LSTM", 2), ("GRU", 0), ("RNN", 0)]
+
+
+@pytest.mark.parametrize("name,proj_size", VARIABLE_MODULES)
+@pytest.mark.parametrize("default_state", [True, False])
+@pytest.mark.parametrize("enforce_sorted,lengths", VARIABLE_LENGTHS)
+def test_variable_sequence(name, proj_size, default_state, enforce_sorted, lengths):
+    """test_variable_sequence (torch: the LSTM with and without projections; here also the GRU and RNN):
+    a packed batch gives what each sequence gives alone, forward and backward, with and without h0."""
     torch.manual_seed(0)
-    lengths = [10, 10, 6, 2, 2, 1, 1]
-    if not enforce_sorted:
-        lengths = [2, 10, 1, 6, 10, 1, 2]
     x = torch.randn(max(lengths), len(lengths), 3, dtype=DTYPE, requires_grad=True)
-    packed_module = getattr(ours, name)(3, 4, bidirectional=True, num_layers=2, dtype=DTYPE)
+    kwargs = {"proj_size": proj_size} if name == "LSTM" else {}
+    packed_module = getattr(ours, name)(3, 4, bidirectional=True, num_layers=2, dtype=DTYPE, **kwargs)
     alone_module = copy.deepcopy(packed_module)
+    state0 = None
+    if not default_state:
+        state0 = [torch.randn(4, len(lengths), proj_size or 4, dtype=DTYPE), torch.randn(4, len(lengths), 4, dtype=DTYPE)]
+        state0 = tuple(state0) if name == "LSTM" else state0[0]
     outs, states = [], []
     for i, length in enumerate(lengths):
-        out, state = alone_module(x[:length, i:i + 1])
+        state_i = None if state0 is None else torch.utils._pytree.tree_map(lambda s: s[:, i:i + 1], state0)
+        out, state = alone_module(x[:length, i:i + 1], state_i)
         outs.append(torch.cat([out, out.new_zeros(max(lengths) - length, *out.shape[1:])]))
         states.append(tree_leaves(state))
     alone_out = torch.cat(outs, 1)
     alone_state = [torch.cat(parts, 1) for parts in zip(*states)]
     packed = pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
-    packed_out, packed_state = packed_module(packed)
+    packed_out, packed_state = packed_module(packed, state0)
     unpacked, unpacked_lengths = torch.nn.utils.rnn.pad_packed_sequence(packed_out)
     assert_all_close(tree_leaves(packed_state), alone_state)
     assert_all_close(unpacked, alone_out)
