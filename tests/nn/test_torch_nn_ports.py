@@ -16,16 +16,9 @@ from torch.utils._pytree import tree_leaves
 
 from lstm_course import nn as ours
 
+from .test_torch_compat import pair  # (ours, torch.nn's) with the same weights
+
 LAYERS = ("RNN", "GRU", "LSTM")
-
-
-def pair(name, *args, **kwargs):
-    """(ours, torch's) with the same weights."""
-    torch.manual_seed(0)
-    reference = getattr(torch.nn, name)(*args, **kwargs)
-    mine = getattr(ours, name)(*args, **kwargs)
-    mine.load_state_dict(reference.state_dict())
-    return mine, reference
 
 
 def same_error(call, mine, reference, error_type=RuntimeError):

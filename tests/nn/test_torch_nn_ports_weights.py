@@ -12,6 +12,8 @@ from torch.utils._pytree import tree_leaves
 
 from lstm_course import nn as ours
 
+from .test_torch_compat import pair
+
 
 @pytest.mark.parametrize("p", [0, 0.276, 0.731, 1])
 @pytest.mark.parametrize("train", [True, False])
@@ -92,10 +94,7 @@ def test_RNN_cudnn_weight_norm(kwargs, name):
     """test_RNN_cudnn_weight_norm, its CPU half: adding and removing weight norm keeps the output; and the
     normed module follows a change of its magnitude ``g`` as torch.nn's does, with as many parameters
     left among ``_flat_weights``."""
-    torch.manual_seed(0)
-    reference = torch.nn.LSTM(10, 6, 2, **kwargs)
-    mine = ours.LSTM(10, 6, 2, **kwargs)
-    mine.load_state_dict(reference.state_dict())
+    mine, reference = pair("LSTM", 10, 6, 2, **kwargs)
     x = torch.randn(7, 6, 10)
     expected = mine(x)
     for module in (mine, reference):
@@ -146,10 +145,7 @@ def test_partial_flat_weights():
 def test_cudnn_weight_tying(name, kwargs):
     """test_cudnn_weight_tying, its CPU half: a reverse bias tied to the forward one stays tied through a
     step of SGD, and the module computes as torch.nn's tied one does before and after."""
-    torch.manual_seed(0)
-    reference = getattr(torch.nn, name)(10, 20, batch_first=True, bidirectional=True, **kwargs)
-    mine = getattr(ours, name)(10, 20, batch_first=True, bidirectional=True, **kwargs)
-    mine.load_state_dict(reference.state_dict())
+    mine, reference = pair(name, 10, 20, batch_first=True, bidirectional=True, **kwargs)
     x = torch.randn(5, 4, 10)
     h_size = kwargs.get("proj_size", 20)
     hx = torch.randn(2, 5, h_size)
