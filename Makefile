@@ -1,4 +1,4 @@
-# The two commands of the README: `make book` and `make test`.
+# The commands of the README: `make book`, `make test` and, for students, `make lab`.
 # Each one creates .venv from the pinned requirements.txt when it is missing
 # or when requirements.txt / pyproject.toml changed, then does its job.
 
@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab comes from requirements-lab.txt: `make lab` and the tests need it, `make book` does not.
+LAB_STAMP := $(VENV)/.lab-installed
+# The student's working folder: `make lab` releases the exercises into it, never over work already there.
+WORK ?= my-exercises
 BUILD  := _build
 # The strict build re-executes every page from an empty cache: the normal
 # cache keys on a page's text and would not notice a broken package import.
@@ -13,10 +17,11 @@ STRICT := $(BUILD)/strict
 # The book shows the student version of each exercise, released from its source.
 RELEASED := $(patsubst exercises/%,book/exercises/%,$(wildcard exercises/*.ipynb))
 
-.PHONY: help book test unit notebooks strict-book site clean
+.PHONY: help book lab test unit notebooks strict-book site clean
 
 help:
 	@echo "make book   build the HTML book into $(BUILD)/html"
+	@echo "make lab    copy the exercises into $(WORK)/ (keeping your work there) and open them in JupyterLab"
 	@echo "make test   unit tests, exercise notebooks (nbval), a strict book build and its check in Chromium"
 	@echo "make clean  remove build output (keeps .venv)"
 
@@ -27,6 +32,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
+	touch $@
+
 book/exercises/%.ipynb: exercises/%.ipynb $(STAMP)
 	$(BIN)/lstm-course release $< --out book/exercises
 
@@ -34,9 +43,14 @@ book: $(STAMP) $(RELEASED)
 	$(BIN)/jupyter-book build . --path-output .
 	@echo "Open the book: file://$(CURDIR)/$(BUILD)/html/index.html"
 
+lab: $(LAB_STAMP)
+	$(BIN)/lstm-course release exercises/*.ipynb --out $(WORK) --keep-existing
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(WORK)
+
 test: unit notebooks strict-book site
 
-unit: $(STAMP)
+# tests/exercises/test_lab.py opens an exercise in JupyterLab
+unit: $(STAMP) $(LAB_STAMP)
 	$(BIN)/python -m pytest tests lstm_course
 
 notebooks: $(STAMP)

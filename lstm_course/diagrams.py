@@ -1,7 +1,8 @@
 """Diagrams of the book, drawn with matplotlib in the book's notation.
 
-Three pictures: an LSTM cell and a GRU cell drawn gate by gate (book/lstm.md, book/gru.md), and an
-RNN unrolled in time with its forward and backward (delta) flow (book/bptt.md). They are drawn from
+Five pictures: an LSTM cell and a GRU cell drawn gate by gate (book/lstm.md, book/gru.md), an RNN
+unrolled in time with its forward and backward (delta) flow (book/bptt.md), and the stacked and the
+bidirectional layouts of recurrent layers, unrolled (book/deep_rnns.md). They are drawn from
 code, not from image files, so that they use the same symbols as the equations (gate order i, f, g, o
 and r, z, n of ``torch.nn``; ``c_t``, ``h_t``, ``x_t``; ``delta`` for gradients) and are regenerated
 with every build.
@@ -24,6 +25,7 @@ SIGMOID = "#1f77b4"
 TANH = "#d62728"
 STATE = "#2ca02c"
 GRADIENT = "#ff7f0e"
+REVERSE = "#9467bd"  # the backward-in-time direction of a bidirectional layer
 MUTED = "#c8c8c8"
 INK = "#222222"
 
@@ -231,4 +233,64 @@ def unrolled_rnn(steps: int = 4, figsize: tuple = (8.0, 3.8)):
                color=GRADIENT)
     if steps > 3:
         d.text(gap * (steps - 1) - 0.6 + gap / 2 - 0.2, 3.0, r"$\cdots$")
+    return fig
+
+
+def stacked_rnn(layers: int = 3, steps: int = 3, figsize: tuple = (6.4, 4.6)):
+    """A stack of ``layers`` recurrent layers unrolled over ``steps`` steps (book/deep_rnns.md,
+    eq-var-stacked): layer k reads the hidden state of layer k - 1 at the same step (arrows ``"up"``)
+    and its own state of the step before (arrows ``"recurrent"``, from h^k_0 on the left).
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if layers < 2 or steps < 2:
+        raise ValueError(f"layers and steps must be at least 2 to show a stack, got {layers} and {steps}")
+    gap, rise = 2.2, 1.5
+    fig, ax = _new_axes(gap * steps, rise * layers + 0.4, figsize)
+    d = _Canvas(ax, None)
+    for k in range(1, layers + 1):
+        y = rise * k
+        d.text(-0.55, y + 0.15, rf"$h^{{{k}}}_0$")
+        for t in range(1, steps + 1):
+            x = gap * t - 0.6
+            if k == 1:
+                d.box("input", x, 0.0, rf"$x_{{{t}}}$", "#7f7f7f")
+            d.box(f"layer-{k}", x, y, rf"$h^{{{k}}}_{{{t}}}$", STATE)
+            d.arrow([(x, y - rise + 0.35), (x, y - 0.35)], "up")
+            d.arrow([(0.0 if t == 1 else x - gap + 0.5, y), (x - 0.5, y)], "recurrent", STATE)
+    return fig
+
+
+def bidirectional_rnn(steps: int = 3, figsize: tuple = (6.4, 4.2)):
+    """A bidirectional layer unrolled over ``steps`` steps (book/deep_rnns.md, eq-var-bidirectional):
+    the forward direction runs left to right from its initial state (arrows ``"forward"``), the
+    backward direction right to left from the state after the last step (arrows ``"backward"``, in
+    purple), both read x_t (arrows ``"read"``), and y_t puts their states side by side (arrows
+    ``"concat"``).
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 to show the two directions, got {steps}")
+    gap, shift = 2.6, 0.55  # each direction's boxes sit to one side of x_t, so that the arrows pass between them
+    width = gap * (steps - 1) + 3.4
+    fig, ax = _new_axes(width, 4.6, figsize)
+    d = _Canvas(ax, None)
+    d.text(-0.55, 1.95, r"$\overrightarrow{h}_0$")
+    d.text(width - 0.2, 3.35, rf"$\overleftarrow{{h}}_{{{steps + 1}}}$")
+    for t in range(1, steps + 1):
+        x = gap * (t - 1) + 1.7
+        d.box("input", x, 0.0, rf"$x_{{{t}}}$", "#7f7f7f")
+        d.box("state-forward", x - shift, 1.7, rf"$\overrightarrow{{h}}_{{{t}}}$", STATE)
+        d.box("state-backward", x + shift, 3.1, rf"$\overleftarrow{{h}}_{{{t}}}$", REVERSE)
+        d.box("output", x, 4.6, rf"$y_{{{t}}}$", INK)
+        d.arrow([(x - 0.25, 0.35), (x - shift, 1.35)], "read")
+        d.arrow([(x + shift, 0.35), (x + shift, 2.75)], "read")
+        d.arrow([(x - shift, 2.05), (x - 0.2, 4.25)], "concat", STATE)
+        d.arrow([(x + shift, 3.45), (x + 0.2, 4.25)], "concat", REVERSE)
+        d.arrow([(0.0 if t == 1 else x - gap - shift + 0.5, 1.7), (x - shift - 0.5, 1.7)], "forward", STATE)
+        d.arrow([(width if t == steps else x + gap + shift - 0.5, 3.1), (x + shift + 0.5, 3.1)], "backward",
+                REVERSE)
     return fig

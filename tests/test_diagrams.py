@@ -43,6 +43,9 @@ def render(fig) -> bytes:
                           r"$o_t$", "tanh"}),
     (diagrams.gru_cell, {r"$h_{t-1}$", r"$h_t$", r"$x_t$", r"$r_t$", r"$z_t$", r"$n_t$", "1−"}),
     (diagrams.unrolled_rnn, {r"$h_0$", r"$x_{1}$", r"$h_{1}$", r"$\ell_{1}$", r"$W_{hh}$", r"$W_{hh}^\top \delta_{2}$"}),
+    (diagrams.stacked_rnn, {r"$x_{1}$", r"$h^{1}_0$", r"$h^{1}_{1}$", r"$h^{3}_{3}$"}),
+    (diagrams.bidirectional_rnn, {r"$x_{1}$", r"$\overrightarrow{h}_0$", r"$\overleftarrow{h}_{4}$",
+                                  r"$\overrightarrow{h}_{1}$", r"$\overleftarrow{h}_{3}$", r"$y_{2}$"}),
 ])
 def test_diagram_renders_with_the_books_symbols(draw, symbols):
     fig = draw()
@@ -103,6 +106,10 @@ def test_bad_arguments_are_refused():
         diagrams.lstm_cell(["input", "peephole"])
     with pytest.raises(ValueError, match="at least 2"):
         diagrams.unrolled_rnn(1)
+    with pytest.raises(ValueError, match="at least 2"):
+        diagrams.stacked_rnn(layers=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        diagrams.bidirectional_rnn(steps=1)
 
 
 def test_unrolled_rnn_draws_one_column_per_step_and_the_backward_flow():
@@ -115,4 +122,35 @@ def test_unrolled_rnn_draws_one_column_per_step_and_the_backward_flow():
     # one arrow from each loss into its state, one from each step back to the one before
     heads = [p for p in fig.axes[0].patches if p.get_gid() == "backward"]
     assert len(heads) == 5 + 4
+    plt.close(fig)
+
+
+def arrow_heads(fig, gid: str) -> list:
+    """(start, end) of every arrow head with that gid, in data coordinates."""
+    return [p._posA_posB for p in fig.axes[0].patches if p.get_gid() == gid]
+
+
+def test_stacked_rnn_feeds_each_layer_from_below_and_from_its_own_past():
+    """eq-var-stacked: h^k_t reads h^(k-1)_t (up) and h^k_(t-1) (to the right), nothing else."""
+    fig = diagrams.stacked_rnn(layers=3, steps=4)
+    boxes = [p.get_gid() for p in fig.axes[0].patches if p.get_gid() and p.get_gid().startswith("layer-")]
+    assert sorted(set(boxes)) == ["layer-1", "layer-2", "layer-3"] and len(boxes) == 3 * 4
+    up, recurrent = arrow_heads(fig, "up"), arrow_heads(fig, "recurrent")
+    assert len(up) == len(recurrent) == 3 * 4  # one per state; the recurrent ones include h^k_0 -> h^k_1
+    assert all(start[0] == end[0] and end[1] > start[1] for start, end in up)
+    assert all(start[1] == end[1] and end[0] > start[0] for start, end in recurrent)
+    plt.close(fig)
+
+
+def test_bidirectional_rnn_runs_its_two_directions_opposite_ways_into_one_output():
+    """eq-var-bidirectional: forward states left to right, backward right to left, both into y_t."""
+    fig = diagrams.bidirectional_rnn(steps=4)
+    forward, backward = arrow_heads(fig, "forward"), arrow_heads(fig, "backward")
+    assert len(forward) == len(backward) == 4
+    assert all(start[1] == end[1] and end[0] > start[0] for start, end in forward)
+    assert all(start[1] == end[1] and end[0] < start[0] for start, end in backward)
+    assert len(arrow_heads(fig, "read")) == len(arrow_heads(fig, "concat")) == 2 * 4
+    colours = colours_by_gid(fig)
+    assert colours["backward"] == {mcolors.to_hex(diagrams.REVERSE)}
+    assert colours["forward"] == {mcolors.to_hex(diagrams.STATE)}
     plt.close(fig)

@@ -1,6 +1,7 @@
 """Command line of the exercise tools: ``lstm-course`` (or ``python -m lstm_course.grading``).
 
     lstm-course release SOURCE... --out DIR     write the student versions of source notebooks
+                                                (--keep-existing: never replace one already there)
     lstm-course check NOTEBOOK [--timeout S]    run a notebook and print its score per question
     lstm-course grade SUBMISSIONS --source DIR --out DIR [-j N] [--timeout S] [--notebook-timeout S]
                       [--submission-timeout S] [--memory-mb M] [--force] [--no-sandbox]
@@ -31,8 +32,10 @@ __all__ = ["main"]
 
 
 def _release(args: argparse.Namespace) -> None:
-    for path in release(sources=args.sources, out_dir=args.out):
-        print(f"wrote {path}")
+    written = release(sources=args.sources, out_dir=args.out, keep_existing=args.keep_existing)
+    for source in args.sources:
+        path = args.out / source.name
+        print(f"wrote {path}" if path in written else f"kept {path}: it is already there")
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -67,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     release_cmd = commands.add_parser("release", help="write the student versions of source notebooks")
     release_cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="source notebook with solutions")
     release_cmd.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the student versions")
+    release_cmd.add_argument("--keep-existing", action="store_true",
+                             help="leave a notebook already in DIR as it is (a student's work), write only the others")
     release_cmd.set_defaults(run=_release)
 
     check_cmd = commands.add_parser("check", help="run a notebook and print its score per question")

@@ -140,14 +140,16 @@ def _read(path: Path) -> nbformat.NotebookNode:
         raise ReleaseError(f"cannot read {path}: {error}") from None
 
 
-def release(sources: list[Path], out_dir: Path) -> list[Path]:
+def release(sources: list[Path], out_dir: Path, *, keep_existing: bool = False) -> list[Path]:
     """Write the student version of each source notebook into ``out_dir``, under the same file name.
 
     Every source is read and released before anything is written, so a
-    malformed source leaves ``out_dir`` untouched.
+    malformed source leaves ``out_dir`` untouched. With ``keep_existing``, a
+    file (or link) already at a notebook's path is left as it is: a student's
+    working folder gets the exercises it lacks and keeps the work in the others.
 
     Returns:
-        The paths written, in the order of ``sources``.
+        The paths written, in the order of ``sources`` (without those kept).
 
     Raises:
         ReleaseError: a source is unreadable or malformed (the message names
@@ -170,6 +172,10 @@ def release(sources: list[Path], out_dir: Path) -> list[Path]:
         except ReleaseError as error:
             raise ReleaseError(f"{source}: {error}") from None
     out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for target, student in students:
+        if keep_existing and (target.exists() or target.is_symlink()):
+            continue
         nbformat.write(student, target)  # nbformat writes sorted keys and a fixed indent: stable bytes
-    return [target for target, _ in students]
+        written.append(target)
+    return written

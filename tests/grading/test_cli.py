@@ -34,6 +34,22 @@ def test_release_writes_the_student_versions(tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote {written}\n"
 
 
+def test_release_keep_existing_leaves_a_students_work_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    work = out / NOTEBOOK.name
+    work.write_text("my answers")
+    other = tmp_path / "src" / "other.ipynb"
+    other.parent.mkdir()
+    other.write_bytes(NOTEBOOK.read_bytes())
+    assert main(["release", str(NOTEBOOK), str(other), "--out", str(out), "--keep-existing"]) == 0
+    assert work.read_text() == "my answers"
+    assert "### BEGIN SOLUTION" not in (out / "other.ipynb").read_text()
+    assert capsys.readouterr().out == f"kept {work}: it is already there\nwrote {out / 'other.ipynb'}\n"
+    assert main(["release", str(NOTEBOOK), "--out", str(out)]) == 0  # without the option, it is replaced
+    assert work.read_text() != "my answers"
+
+
 def test_release_error_exits_non_zero_with_the_reason(capsys):
     assert main(["release", str(NOTEBOOK), "--out", str(NOTEBOOK.parent)]) == 1
     assert "would overwrite the source" in capsys.readouterr().err

@@ -183,6 +183,7 @@ DIAGRAMS = {  # page -> ids of the figures drawn by lstm_course.diagrams
     "book/lstm": ["fig-lstm-cell-cec", "fig-lstm-cell-forget", "fig-lstm-cell"],
     "book/gru": ["fig-gru-cell-update", "fig-gru-cell-reset"],
     "book/bptt": ["fig-bptt-unrolled"],
+    "book/deep_rnns": ["fig-deep-stacked", "fig-deep-bidirectional"],
 }
 
 
