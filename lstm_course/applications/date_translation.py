@@ -35,7 +35,7 @@ ISO_LENGTH = len("1958-08-29")
 
 @dataclasses.dataclass(frozen=True)
 class TranslatorConfig:
-    """Settings of ``train_translator``; the defaults train in about half a minute on one CPU thread."""
+    """Settings of ``train_translator``; the defaults are sized for one CPU thread."""
 
     train_size: int = 8000
     embedding_size: int = 16
