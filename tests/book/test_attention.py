@@ -108,7 +108,8 @@ def test_length_penalty_as_printed():
 def test_schedules_as_printed():
     """eq-train-schedules: max(eps, k - c i), k^i and k / (k + exp(i / k))."""
     assert equations()["eq-train-schedules"] == (
-        r"\epsilon_i = \max(\epsilon, k - c\, i), \qquad \epsilon_i = k^i, \qquad \epsilon_i = \frac{k}{k + \exp(i / k)},")
+        r"\epsilon_i = \max(\epsilon, k - c\, i), \qquad \epsilon_i = k^i, \qquad "
+        r"\epsilon_i = \frac{k}{k + \exp(i / k)},")
     for i in (0, 3, 40, 400):
         assert linear_decay(i, slope=0.01, start=0.9, end=0.2) == pytest.approx(max(0.2, 0.9 - 0.01 * i))
         assert exponential_decay(i, 0.97) == pytest.approx(0.97**i)
