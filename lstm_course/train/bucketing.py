@@ -17,7 +17,7 @@ the data set gives fully sorted batches, in random order.
 
 Dimensions: N sequences in the data set.
 
-Taught in the book's chapter "Batches of different lengths, and teacher forcing" (book/training_batching.md).
+Taught in the book's chapter "Batches of different lengths" (book/training_batching.md).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ book/training_regularisation.md, book/training_batching.md).
 What the package's own tests already cover is only pointed to: orthogonal initialisation and the
 forget-gate bias in tests/nn/test_init.py, clipping and Adam against torch in
 tests/numpy_ref/test_optim.py, the regularised LSTMs in tests/nn/test_regularization.py, the
-batch-normalised LSTM in tests/nn/test_batchnorm_lstm.py, teacher forcing and scheduled sampling in
-tests/nn/test_seq2seq.py, bucketing in tests/train/test_bucketing.py. This file checks the chapter's
-own readings of its experiments.
+batch-normalised LSTM in tests/nn/test_batchnorm_lstm.py, bucketing in tests/train/test_bucketing.py.
+Teacher forcing and scheduled sampling are taught in book/attention.md and checked in
+tests/book/test_attention.py. This file checks the chapters' own readings of their experiments.
 """
 
 import math
@@ -17,7 +17,6 @@ import torch
 from lstm_course.experiments.gradient_flow import hidden_gradient_norms
 from lstm_course.nn import RNN, LSTM, ZoneoutLSTM
 from lstm_course.nn.init import forget_gate_bias_, orthogonal_recurrent_
-from lstm_course.nn.seq2seq import linear_decay
 
 F64 = torch.float64
 
@@ -105,9 +104,3 @@ def test_zoneout_masks_can_be_read_off_the_output():
     d_h = torch.empty(T, 1, H).bernoulli_(p, generator=replay)[:, 0]
     assert torch.equal(kept, d_h)
 
-
-def test_linear_schedule_of_the_experiment():
-    """eq-train-schedules: epsilon falls from 1 to 0.25 at step 50 and stays there."""
-    values = [linear_decay(i, slope=1.5 / 100, start=1.0, end=0.25) for i in range(101)]
-    assert values[0] == 1.0 and values[50] == 0.25 and values[100] == 0.25
-    assert all(a >= b for a, b in zip(values, values[1:]))
