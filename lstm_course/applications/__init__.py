@@ -1,4 +1,7 @@
 """The course's applications (part II of the book): each module is the tested code behind one chapter.
 
-``forecasting``   forecasting a series: baselines, an LSTM forecaster, multi-step forecasts, intervals
+``forecasting``      forecasting a series: baselines, an LSTM forecaster, multi-step forecasts, intervals
+``classification``   surnames to their language: packed batches, a confusion matrix, architectures compared
+``tagging``          names and dates in sentences: BIO tags, span-level scores, one direction or two
+``language_model``   a character language model of the Python documentation: truncated BPTT, sampling
 """
