@@ -21,7 +21,7 @@ import numpy as np
 from .dates import human_dates
 from .names import load_surnames
 
-__all__ = ["TAGS", "TEMPLATES", "TaggedSentence", "spans", "tagged_sentences"]
+__all__ = ["TAGS", "TEMPLATES", "TaggedSentence", "spans", "tagged_sentences", "tags_from_spans"]
 
 TAGS = ("O", "B-NAME", "I-NAME", "B-DATE", "I-DATE")
 # {name} and {date} are entities; every other word, however much it looks like one, is outside (O).
@@ -44,10 +44,6 @@ TEMPLATES = (
 class TaggedSentence(NamedTuple):
     text: str
     tags: tuple  # one tag of TAGS per character of text
-
-
-def _entity_tags(kind: str, length: int) -> list:
-    return [f"B-{kind}"] + [f"I-{kind}"] * (length - 1)
 
 
 def tagged_sentences(count: int, *, seed: int = 0, names: Sequence[str] = None) -> list:
@@ -80,9 +76,24 @@ def tagged_sentences(count: int, *, seed: int = 0, names: Sequence[str] = None) 
                 text, tags = text + part, tags + ["O"] * len(part)
                 continue
             entity = names[int(rng.integers(len(names)))] if part == "name" else next(dates).text
-            text, tags = text + entity, tags + _entity_tags(part.upper(), len(entity))
+            tags += tags_from_spans(len(entity), [(part.upper(), 0, len(entity))])
+            text += entity
         sentences.append(TaggedSentence(text, tuple(tags)))
     return sentences
+
+
+def tags_from_spans(length: int, entities) -> list:
+    """The BIO tags of ``length`` positions holding the spans ``entities``, each ``(kind, start, end)``.
+
+    >>> tags_from_spans(5, [("NAME", 0, 2), ("DATE", 3, 5)])
+    ['B-NAME', 'I-NAME', 'O', 'B-DATE', 'I-DATE']
+    """
+    tags = ["O"] * length
+    for kind, start, end in entities:
+        if not 0 <= start < end <= length or any(tag != "O" for tag in tags[start:end]):
+            raise ValueError(f"span {(kind, start, end)} is empty, outside 0..{length} or overlaps another")
+        tags[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+    return tags
 
 
 def spans(tags: Sequence[str]) -> set:

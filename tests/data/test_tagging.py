@@ -43,3 +43,12 @@ def test_spans(tags, expected):
 def test_bad_arguments_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         tagging.tagged_sentences(**kwargs)
+
+
+def test_tags_from_spans_and_spans_are_inverse():
+    for sentence in tagging.tagged_sentences(50, seed=9):
+        assert tuple(tagging.tags_from_spans(len(sentence.tags), tagging.spans(sentence.tags))) == sentence.tags
+    with pytest.raises(ValueError, match="overlaps"):
+        tagging.tags_from_spans(4, [("NAME", 0, 2), ("DATE", 1, 3)])
+    with pytest.raises(ValueError, match="outside"):
+        tagging.tags_from_spans(4, [("NAME", 2, 5)])
