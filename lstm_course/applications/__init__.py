@@ -4,4 +4,5 @@
 ``classification``   surnames to their language: packed batches, a confusion matrix, architectures compared
 ``tagging``          names and dates in sentences: BIO tags, span-level scores, one direction or two
 ``language_model``   a character language model of the Python documentation: truncated BPTT, sampling
+``ctc``              reading unsegmented sequences with CTC, on a stand-in for speech and handwriting
 """
