@@ -13,7 +13,7 @@ tagged sentences          ``tagged_sentences``, ``spans``, ``tags_from_spans`` (
 long-lag synthetic tasks  ``adding_problem``, ``temporal_order``, ``copy_task``             ``synthetic.py``
 batches                   ``Vocabulary``, ``pad_batch``, ``BucketBatchSampler``             ``batching.py``
 the shipped files         ``files.path``, ``files.CHECKSUMS``                               ``files.py``
-optional larger sets      ``download.fetch`` (cached, checksummed; never used by the book)  ``download.py``
+optional larger sets      ``download.fetch``, ``download.fetch_dataset`` (cached, checked)  ``download.py``
 ========================  ================================================================  ====================
 
 Nothing here touches the network: the real data ships as small files in
