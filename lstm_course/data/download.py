@@ -5,6 +5,10 @@
 when it is not there yet. A file is kept only if its SHA-256 is the one
 given, so a changed or truncated download never reaches a model; without a
 network the error says where to put a copy of the file by hand.
+
+``fetch_dataset(name)`` fetches one of ``DATASETS``, the larger sets readers
+expect, by name. An entry is added only with a checksum published for the
+file by its source or by several independent projects that download it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,27 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .files import DataFileError
 
-__all__ = ["cache_folder", "fetch"]
+__all__ = ["DATASETS", "Dataset", "cache_folder", "fetch", "fetch_dataset"]
+
+
+class Dataset(NamedTuple):
+    url: str
+    sha256: str
+    size: int  # bytes
+    description: str  # what it is, and its source and terms
+
+
+DATASETS = {
+    "imdb": Dataset(
+        "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe", 84125825,
+        "50,000 movie reviews labelled positive or negative, and 50,000 unlabelled (Maas et al. 2011, "
+        "https://ai.stanford.edu/~amaas/data/sentiment/; cite the paper when you use it)"),
+}
 
 
 def cache_folder() -> Path:
@@ -62,3 +82,16 @@ def fetch(url: str, sha256: str, *, name: Optional[str] = None, timeout: float =
                             f"{target} (or set LSTM_COURSE_DATA to a folder that has it)") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def fetch_dataset(name: str, *, timeout: float = 600) -> Path:
+    """The cached path of the data set ``name`` of ``DATASETS``, downloaded and checked first if needed.
+
+    >>> fetch_dataset("imbd")
+    Traceback (most recent call last):
+    ...
+    ValueError: no data set 'imbd'; the data sets are: imdb
+    """
+    if name not in DATASETS:
+        raise ValueError(f"no data set {name!r}; the data sets are: {', '.join(sorted(DATASETS))}")
+    return fetch(DATASETS[name].url, DATASETS[name].sha256, timeout=timeout)

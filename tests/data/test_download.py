@@ -41,3 +41,23 @@ def test_offline_the_error_says_where_to_put_the_file(cache):
     _, digest = cache
     with pytest.raises(DataFileError, match="copy the file by hand to .*missing.txt"):
         download.fetch("file:///nonexistent/missing.txt", digest)
+
+
+def test_every_registered_data_set_has_an_https_address_a_checksum_and_a_source():
+    assert download.DATASETS
+    for name, entry in download.DATASETS.items():
+        assert entry.url.startswith("https://") and entry.size > 0 and "http" in entry.description, name
+        assert len(entry.sha256) == 64 and set(entry.sha256) <= set("0123456789abcdef"), name
+
+
+def test_a_registered_data_set_is_fetched_through_the_cache_and_its_checksum(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSTM_COURSE_DATA", str(tmp_path))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(DataFileError, match=r"cannot download .*aclImdb_v1\.tar\.gz .*copy the file by hand"):
+        download.fetch_dataset("imdb")
+    # A file with the wrong contents in the cache is not taken for the data set.
+    (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"not the archive")
+    with pytest.raises(DataFileError):
+        download.fetch_dataset("imdb")
+    with pytest.raises(ValueError, match="the data sets are: imdb"):
+        download.fetch_dataset("imbd")

@@ -35,6 +35,8 @@ POINTS = {
     "padded_batches.ipynb": {"q1_pad_sequences_test": 2, "q2_masked_mean_test": 2,
                              "q3_masked_cross_entropy_test": 2, "q4_last_hidden_test": 2,
                              "q5_packed_lstm_test": 3},
+    "tagging_spans.ipynb": {"q1_bio_tags_test": 2, "q2_bio_spans_test": 3, "q3_span_f1_test": 2,
+                            "q4_reverse_padded_test": 2, "q5_bidirectional_lstm_test": 3},
 }
 NAMES = list(POINTS)
 # The notebooks with hidden tests: the test cell that holds them, and a text found only in them.
@@ -44,6 +46,7 @@ HIDDEN = {
     "lstm_module.ipynb": ("q2_lstm_cell_module_test", "(5, 7, 9)"),
     "attention_beam.ipynb": ("q5_beam_search_test", "eos_bias=-1.0"),
     "padded_batches.ipynb": ("q4_last_hidden_test", "[9, 1, 5, 1]"),
+    "tagging_spans.ipynb": ("q4_reverse_padded_test", "more than three axes"),
 }
 
 
