@@ -82,11 +82,11 @@ def test_the_pages_numbers_are_the_graders_and_the_books():
                           ("--submission-timeout", results.SUBMISSION_TIMEOUT)):
         assert f"`{option}` ({value:g} s per" in PAGE, option
     assert f"`--memory-mb` ({results.MEMORY_MB} MB)" in PAGE
-    assert "all nine\nexercises" in PAGE and len(EXERCISES) == 9
+    assert "benchmarks/RESULTS.md" in PAGE  # the time to grade a submission is measured there, not stated here
 
 
-def test_part_two_needs_only_part_one():
+def test_every_chapter_of_part_two_needs_only_chapters_before_it():
     (_first, part_one), (_second, part_two) = PARTS[:2]
-    for docname in part_two:
+    for position, docname in enumerate(part_two):
         needed = re.findall(r"\{doc\}`(\w+)`", course_plan.read_chapter(ROOT, docname).prerequisites)
-        assert needed and {f"book/{name}" for name in needed} <= set(part_one), docname
+        assert needed and {f"book/{name}" for name in needed} <= set(part_one + part_two[:position]), docname
