@@ -30,7 +30,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
 
 
@@ -110,10 +110,10 @@ def gru_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
         ah = ah + b_hh
     ax_r, ax_z, ax_n = np.split(ax, 3, axis=1)  # (B, H) each
     ah_r, ah_z, ah_n = np.split(ah, 3, axis=1)
-    r = sigmoid(ax_r + ah_r)
+    r = sigmoid(ax_r + ah_r)  # eq-gru-reset-update
     z = sigmoid(ax_z + ah_z)
-    n = np.tanh(ax_n + r * ah_n)  # reset after the product
-    h_next = (1 - z) * n + z * h_prev
+    n = np.tanh(ax_n + r * ah_n)  # reset after the product, eq-gru-candidate-after
+    h_next = (1 - z) * n + z * h_prev  # eq-gru-interpolation
     return h_next, GRUStepCache(x, h_prev, r, z, n, ah_n, w_ih, w_hh, b_ih is not None)
 
 
@@ -129,7 +129,7 @@ def gru_step_backward(dh_next, cache: GRUStepCache) -> GRUStepGrads:
     """
     x, h_prev, r, z, n, hn, w_ih, w_hh, has_bias = cache
     check_shape("dh_next", dh_next, h_prev.shape)
-    da_n = dh_next * (1 - z) * (1 - n**2)  # (B, H) the whole argument of the tanh
+    da_n = dh_next * (1 - z) * (1 - n**2)  # (B, H) the whole argument of the tanh, eq-gru-bptt-gates
     da_z = dh_next * (h_prev - n) * z * (1 - z)
     da_r = da_n * hn * r * (1 - r)
     dax = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H) gradient of the input projection
@@ -159,8 +159,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h_t, (x.shape[1], hidden))
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
     h, steps = [], []
     for x_t in x:
         h_t, step = gru_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh)
@@ -183,8 +182,7 @@ def gru_backward(dh, cache: GRUCache, dh_n=None) -> GRUGrads:
     """
     first, last = cache.steps[0], cache.steps[-1]
     check_shape("dh", dh, (len(cache.steps),) + last.h_prev.shape)
-    dh_next = np.zeros_like(last.h_prev) if dh_n is None else dh_n  # (B, H) from step t+1
-    check_shape("dh_n", dh_next, last.h_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_prev.shape, last.h_prev.dtype)  # (B, H) from step t+1
     dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
     dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
     db_ih = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None

@@ -30,7 +30,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
 from .gru import GRUGrads, GRUStepGrads
 
@@ -82,11 +82,11 @@ def gru_reset_before_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
     if b_ih is not None:
         a = a + b_ih + b_hh
     a_r, a_z, a_n = np.split(a, 3, axis=1)  # (B, H) each
-    r = sigmoid(a_r + h_prev @ w_hr.T)
+    r = sigmoid(a_r + h_prev @ w_hr.T)  # eq-gru-reset-update
     z = sigmoid(a_z + h_prev @ w_hz.T)
     reset_h = r * h_prev
-    n = np.tanh(a_n + reset_h @ w_hn.T)  # a second product, after r
-    h_next = (1 - z) * n + z * h_prev
+    n = np.tanh(a_n + reset_h @ w_hn.T)  # a second product, after r: eq-gru-candidate-before
+    h_next = (1 - z) * n + z * h_prev  # eq-gru-interpolation
     return h_next, ResetBeforeStepCache(x, h_prev, r, z, n, reset_h, w_ih, w_hh, b_ih is not None)
 
 
@@ -134,8 +134,7 @@ def gru_reset_before_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h_t, (x.shape[1], hidden))
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
     h, steps = [], []
     for x_t in x:
         h_t, step = gru_reset_before_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh)
@@ -158,8 +157,7 @@ def gru_reset_before_backward(dh, cache: ResetBeforeCache, dh_n: Optional[np.nda
     """
     first, last = cache.steps[0], cache.steps[-1]
     check_shape("dh", dh, (len(cache.steps),) + last.h_prev.shape)
-    dh_next = np.zeros_like(last.h_prev) if dh_n is None else dh_n  # (B, H) from step t+1
-    check_shape("dh_n", dh_next, last.h_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_prev.shape, last.h_prev.dtype)  # (B, H) from step t+1
     dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
     dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
     db = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None

@@ -31,7 +31,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
 
 
@@ -111,17 +111,17 @@ def lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih=None, b_hh=None):
     check_shape("x", x, (None, features))
     check_shape("h_prev", h_prev, (x.shape[0], hidden))
     check_shape("c_prev", c_prev, (x.shape[0], hidden))
-    a = x @ w_ih.T + h_prev @ w_hh.T  # (B, 4H) pre-activations
+    a = x @ w_ih.T + h_prev @ w_hh.T  # (B, 4H) pre-activations, eq-lstm-preact
     if b_ih is not None:
         a = a + b_ih + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # (B, H) each
-    i = sigmoid(a_i)
+    i = sigmoid(a_i)  # eq-lstm-activations
     f = sigmoid(a_f)
     g = np.tanh(a_g)
     o = sigmoid(a_o)
-    c_next = f * c_prev + i * g
+    c_next = f * c_prev + i * g  # eq-lstm-forget
     tanh_c = np.tanh(c_next)
-    h_next = o * tanh_c
+    h_next = o * tanh_c  # eq-lstm-out
     cache = LSTMStepCache(x, h_prev, c_prev, i, f, g, o, tanh_c, w_ih, w_hh, b_ih is not None)
     return h_next, c_next, cache
 
@@ -142,8 +142,8 @@ def lstm_step_backward(dh_next, dc_next, cache: LSTMStepCache) -> LSTMStepGrads:
     x, h_prev, c_prev, i, f, g, o, tanh_c, w_ih, w_hh, has_bias = cache
     check_shape("dh_next", dh_next, c_prev.shape)
     check_shape("dc_next", dc_next, c_prev.shape)
-    dc = dh_next * o * (1 - tanh_c**2) + dc_next  # (B, H) through h_next and from step t+1
-    da_i = dc * g * i * (1 - i)
+    dc = dh_next * o * (1 - tanh_c**2) + dc_next  # (B, H) through h_next and from step t+1, eq-lstm-bptt-c
+    da_i = dc * g * i * (1 - i)  # eq-lstm-bptt-gates
     da_f = dc * c_prev * f * (1 - f)
     da_g = dc * i * (1 - g**2)
     da_o = dh_next * tanh_c * o * (1 - o)
@@ -153,7 +153,7 @@ def lstm_step_backward(dh_next, dc_next, cache: LSTMStepCache) -> LSTMStepGrads:
         dx=da @ w_ih,
         dh_prev=da @ w_hh,
         dc_prev=dc * f,
-        dw_ih=da.T @ x,
+        dw_ih=da.T @ x,  # this step's terms of eq-lstm-bptt-weights
         dw_hh=da.T @ h_prev,
         db_ih=db,
         db_hh=None if db is None else db.copy(),
@@ -176,10 +176,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=4)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    c_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if c0 is None else c0
-    check_shape("h0", h_t, (x.shape[1], hidden))
-    check_shape("c0", c_t, (x.shape[1], hidden))
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
+    c_t = state_or_zeros("c0", c0, (x.shape[1], hidden), x.dtype)
     h, c, steps = [], [], []
     for x_t in x:
         h_t, c_t, step = lstm_step_forward(x_t, h_t, c_t, w_ih, w_hh, b_ih, b_hh)
@@ -204,10 +202,8 @@ def lstm_backward(dh, cache: LSTMCache, dh_n=None, dc_n=None) -> LSTMGrads:
     """
     first, last = cache.steps[0], cache.steps[-1]
     check_shape("dh", dh, (len(cache.steps),) + last.c_prev.shape)
-    dh_next = np.zeros_like(last.c_prev) if dh_n is None else dh_n  # (B, H) from step t+1
-    dc_next = np.zeros_like(last.c_prev) if dc_n is None else dc_n
-    check_shape("dh_n", dh_next, last.c_prev.shape)
-    check_shape("dc_n", dc_next, last.c_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.c_prev.shape, last.c_prev.dtype)  # (B, H) from step t+1
+    dc_next = state_or_zeros("dc_n", dc_n, last.c_prev.shape, last.c_prev.dtype)
     dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
     dw_ih = np.zeros_like(first.w_ih)
     dw_hh = np.zeros_like(first.w_hh)

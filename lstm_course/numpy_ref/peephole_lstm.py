@@ -31,7 +31,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
 
 
@@ -127,7 +127,7 @@ def peephole_lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, w_ci, w_cf, w_co, 
     if b_ih is not None:
         a = a + b_ih + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # (B, H) each
-    i = sigmoid(a_i + w_ci * c_prev)  # the previous cell state
+    i = sigmoid(a_i + w_ci * c_prev)  # the previous cell state, eq-var-peephole
     f = sigmoid(a_f + w_cf * c_prev)
     g = np.tanh(a_g)
     c_next = f * c_prev + i * g
@@ -156,7 +156,7 @@ def peephole_lstm_step_backward(dh_next, dc_next, cache: PeepholeLSTMStepCache) 
     x, h_prev, c_prev, i, f, g, o, c_next, tanh_c, w_ih, w_hh, w_ci, w_cf, w_co, has_bias = cache
     check_shape("dh_next", dh_next, c_prev.shape)
     check_shape("dc_next", dc_next, c_prev.shape)
-    da_o = dh_next * tanh_c * o * (1 - o)  # first: it needs only dh_next
+    da_o = dh_next * tanh_c * o * (1 - o)  # first: it needs only dh_next, eq-var-peephole-bptt
     dc = dh_next * o * (1 - tanh_c**2) + w_co * da_o + dc_next  # (B, H) the output gate also read c_next
     da_i = dc * g * i * (1 - i)
     da_f = dc * c_prev * f * (1 - f)
@@ -193,10 +193,8 @@ def peephole_lstm_forward(x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, b_ih=None, b_
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=4)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    c_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if c0 is None else c0
-    check_shape("h0", h_t, (x.shape[1], hidden))
-    check_shape("c0", c_t, (x.shape[1], hidden))
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
+    c_t = state_or_zeros("c0", c0, (x.shape[1], hidden), x.dtype)
     h, c, steps = [], [], []
     for x_t in x:
         h_t, c_t, step = peephole_lstm_step_forward(x_t, h_t, c_t, w_ih, w_hh, w_ci, w_cf, w_co, b_ih, b_hh)
@@ -222,10 +220,8 @@ def peephole_lstm_backward(dh, cache: PeepholeLSTMCache, dh_n=None, dc_n=None) -
     _require_peephole_cache(cache, PeepholeLSTMCache)
     first, last = cache.steps[0], cache.steps[-1]
     check_shape("dh", dh, (len(cache.steps),) + last.c_prev.shape)
-    dh_next = np.zeros_like(last.c_prev) if dh_n is None else dh_n  # (B, H) from step t+1
-    dc_next = np.zeros_like(last.c_prev) if dc_n is None else dc_n
-    check_shape("dh_n", dh_next, last.c_prev.shape)
-    check_shape("dc_n", dc_next, last.c_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.c_prev.shape, last.c_prev.dtype)  # (B, H) from step t+1
+    dc_next = state_or_zeros("dc_n", dc_n, last.c_prev.shape, last.c_prev.dtype)
     dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
     dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
     dw_ci, dw_cf, dw_co = np.zeros_like(first.w_ci), np.zeros_like(first.w_cf), np.zeros_like(first.w_co)

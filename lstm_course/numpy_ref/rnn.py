@@ -20,7 +20,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -90,7 +90,7 @@ def rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="
     x = as_float_array("x", x)
     check_shape("x", x, (None, features))
     check_shape("h_prev", h_prev, (x.shape[0], hidden))
-    a = x @ w_ih.T + h_prev @ w_hh.T  # (B, H) pre-activation
+    a = x @ w_ih.T + h_prev @ w_hh.T  # (B, H) pre-activation, eq-rnn
     if b_ih is not None:
         a = a + b_ih + b_hh
     h_next = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
@@ -110,7 +110,7 @@ def rnn_step_backward(dh_next, cache: RNNStepCache) -> RNNStepGrads:
     x, h_prev, h_next, w_ih, w_hh, has_bias, nonlinearity = cache
     check_shape("dh_next", dh_next, h_next.shape)
     if nonlinearity == "tanh":
-        da = dh_next * (1 - h_next**2)  # (B, H) tanh' = 1 - tanh^2
+        da = dh_next * (1 - h_next**2)  # (B, H) tanh' = 1 - tanh^2, eq-bptt-delta
     else:
         da = dh_next * (h_next > 0)  # relu' = 1 where the unit is on
     db = da.sum(axis=0) if has_bias else None  # b_ih and b_hh enter a alike
@@ -140,8 +140,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=1)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_t = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h_t, (x.shape[1], hidden))
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
     h, steps = [], []
     for x_t in x:
         h_t, step = rnn_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh, nonlinearity)
@@ -164,8 +163,7 @@ def rnn_backward(dh, cache: RNNCache, dh_n=None) -> RNNGrads:
     """
     first, last = cache.steps[0], cache.steps[-1]
     check_shape("dh", dh, (len(cache.steps),) + last.h_next.shape)
-    dh_next = np.zeros_like(last.h_next) if dh_n is None else dh_n  # (B, H) from step t+1
-    check_shape("dh_n", dh_next, last.h_next.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_next.shape, last.h_next.dtype)  # (B, H) from step t+1
     dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
     dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
     db = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None
