@@ -1,15 +1,21 @@
 """The NumPy reference of the course: the source of truth for the maths.
 
-Course-assignment style: every ``*_forward`` returns ``(output, cache)`` with
-a ``NamedTuple`` cache, every ``*_backward`` consumes that cache and returns
-the gradients, shapes are in every docstring, and nothing is hidden in state.
+Course-assignment style: every ``*_forward`` returns its outputs followed by a
+``NamedTuple`` cache, every ``*_backward`` consumes that cache and returns a
+``NamedTuple`` of gradients named ``d<argument>``; shapes are in every
+docstring, and nothing is hidden in state. The outputs are what the equations
+produce: ``(h_next, cache)`` for one step of the RNN or GRU, ``(h_next, c_next,
+cache)`` for one step of an LSTM, whose state is the pair (h, c); over a
+sequence ``(h, cache)`` and ``(h, c, cache)``; ``(out, cache)`` for the layers.
+The sequence functions are loops over the step functions.
 Weights use the layout of ``torch.nn`` (``w_ih (G*H, D)``, ``w_hh (G*H, H)``,
 ``b_ih``, ``b_hh``; gate order LSTM i, f, g, o and GRU r, z, n).
 
-Modules: ``rnn``, ``lstm``, ``peephole_lstm``, ``gru`` (cells, one step and
-whole sequences), ``layers`` (affine, embedding, cross-entropy), ``modules``
-(``RNN``, ``LSTM``, ``GRU`` with the ``torch.nn`` interface),
-``activations``, ``gradcheck`` and ``optim``.
+Modules: ``rnn``, ``lstm``, ``peephole_lstm``, ``gru``, ``gru_reset_before``
+(one step and whole sequences), ``layers`` (affine, embedding,
+cross-entropy), ``modules`` (``RNN``, ``LSTM``, ``GRU`` with the ``torch.nn``
+interface), ``activations``, ``gradcheck`` and ``optim``. Each module's
+docstring names the equations of the book that it implements.
 """
 
 from .activations import log_softmax, relu, sigmoid, softmax, tanh

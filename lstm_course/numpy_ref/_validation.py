@@ -63,3 +63,15 @@ def check_weights(w_ih, w_hh, b_ih, b_hh, gates: int) -> tuple[int, int]:
         check_shape("b_ih", b_ih, (gates * hidden,))
         check_shape("b_hh", b_hh, (gates * hidden,))
     return hidden, np.shape(w_ih)[1]
+
+
+def state_or_zeros(name: str, value, shape: tuple, dtype) -> np.ndarray:
+    """``value`` checked to have ``shape`` (B, H), or zeros of that shape for None.
+
+    Initial states (``h0``, ``c0``) and the gradients arriving at the final
+    states (``dh_n``, ``dc_n``) may be left out; they are then zero.
+    """
+    if value is None:
+        return np.zeros(shape, dtype=dtype)
+    check_shape(name, value, shape)
+    return value

@@ -3,6 +3,7 @@
 ``sigmoid`` and ``softmax`` never overflow, even for inputs of +-1000: the
 unguarded ``1 / (1 + exp(-x))`` overflows ``exp`` for x < -709 in float64
 (x < -88 in float32) and ``exp(x) / sum(exp(x))`` overflows for large x.
+The gates use them as in book/lstm.md#eq-lstm-activations.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The check that every hand-written backward pass in the course must pass:
 perturb one entry of an input by small steps, see how the output moves, and
 compare with the analytic gradient. Use float64: in float32 the rounding
-error of the difference quotient swamps everything else.
+error of the difference quotient swamps everything else. Taught in
+book/bptt.md, section "Checking the gradient numerically".
 """
 
 from __future__ import annotations

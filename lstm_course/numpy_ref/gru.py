@@ -18,7 +18,10 @@ Weights stack the gates in the order r, z, n:
 ``w_ih (3H, D)``, ``w_hh (3H, H)``, ``b_ih (3H,)``, ``b_hh (3H,)``;
 the biases may both be ``None``.
 
-Taught in the book's chapter on gated recurrent units.
+Taught in book/gru.md#eq-gru-candidate-after (with book/gru.md#eq-gru-reset-update
+and book/gru.md#eq-gru-interpolation); the backward pass is
+book/gru.md#eq-gru-bptt-gates. Each forward returns its output and a
+``NamedTuple`` cache; the sequence functions loop over the step functions.
 """
 
 from __future__ import annotations
@@ -27,11 +30,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._matmul import matmul_over_time
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
-
-GATES = 3
 
 
 class GRUStepCache(NamedTuple):
@@ -39,11 +39,18 @@ class GRUStepCache(NamedTuple):
 
     x: np.ndarray  # (B, D)
     h_prev: np.ndarray  # (B, H)
-    gates: np.ndarray  # (B, 3H) activated r, z, n
-    hn: np.ndarray  # (B, H) W_hn h_prev + b_hn, before the reset gate
+    r: np.ndarray  # (B, H) reset gate
+    z: np.ndarray  # (B, H) update gate
+    n: np.ndarray  # (B, H) candidate
+    hn: np.ndarray  # (B, H) W_hn h_prev + b_hn, the block the reset gate multiplies
     w_ih: np.ndarray  # (3H, D)
     w_hh: np.ndarray  # (3H, H)
     has_bias: bool
+
+    @property
+    def gates(self) -> np.ndarray:
+        """(B, 3H) the activated gates side by side, in the order r, z, n of ``w_ih``."""
+        return np.concatenate([self.r, self.z, self.n], axis=-1)
 
 
 class GRUStepGrads(NamedTuple):
@@ -58,16 +65,14 @@ class GRUStepGrads(NamedTuple):
 
 
 class GRUCache(NamedTuple):
-    """What ``gru_backward`` needs from the forward pass over a sequence."""
+    """What ``gru_backward`` needs from the forward pass: the cache of every step."""
 
-    x: np.ndarray  # (T, B, D)
-    h0: np.ndarray  # (B, H)
-    h: np.ndarray  # (T, B, H)
-    gates: np.ndarray  # (T, B, 3H) activated r, z, n
-    hn: np.ndarray  # (T, B, H) W_hn h_{t-1} + b_hn
-    w_ih: np.ndarray
-    w_hh: np.ndarray
-    has_bias: bool
+    steps: list  # T GRUStepCache, in time order
+
+    @property
+    def gates(self) -> np.ndarray:
+        """(T, B, 3H) the activated gates of every step, in the order r, z, n."""
+        return np.stack([step.gates for step in self.steps])
 
 
 class GRUGrads(NamedTuple):
@@ -79,56 +84,6 @@ class GRUGrads(NamedTuple):
     dw_hh: np.ndarray  # (3H, H)
     db_ih: Optional[np.ndarray]  # (3H,)
     db_hh: Optional[np.ndarray]  # (3H,)
-
-
-def gru_cell_forward(ax, ah, h_prev):
-    """Pointwise part of a GRU step.
-
-    Args:
-        ax: (B, 3H) input projections ``W_ih x + b_ih`` (r, z, n).
-        ah: (B, 3H) hidden projections ``W_hh h_prev + b_hh`` (r, z, n).
-        h_prev: (B, H) previous hidden state.
-
-    Returns:
-        gates: (B, 3H) activated r, z, n.
-        h_next: (B, H) new hidden state.
-    """
-    hidden = h_prev.shape[-1]
-    gates = np.empty_like(ax)
-    gates[:, : 2 * hidden] = sigmoid(ax[:, : 2 * hidden] + ah[:, : 2 * hidden])
-    r, z = gates[:, :hidden], gates[:, hidden : 2 * hidden]
-    gates[:, 2 * hidden :] = np.tanh(ax[:, 2 * hidden :] + r * ah[:, 2 * hidden :])
-    n = gates[:, 2 * hidden :]
-    return gates, n + z * (h_prev - n)
-
-
-def gru_cell_backward(dh_next, gates, hn, h_prev, dax_out=None, dah_out=None):
-    """Backward of ``gru_cell_forward``.
-
-    Args:
-        dh_next: (B, H) gradient w.r.t. ``h_next``.
-        gates: (B, 3H) from the forward.
-        hn: (B, H) the n-part of ``ah``, ``W_hn h_prev + b_hn``.
-        h_prev: (B, H) previous hidden state.
-        dax_out, dah_out: optional (B, 3H) arrays to write the results into.
-
-    Returns:
-        dax: (B, 3H) gradient w.r.t. ``ax``.
-        dah: (B, 3H) gradient w.r.t. ``ah``.
-        dh_direct: (B, H) gradient w.r.t. ``h_prev`` through ``z * h_prev``
-            only (the path through ``W_hh`` is ``dah @ w_hh``).
-    """
-    hidden = h_prev.shape[-1]
-    r, z, n = gates[:, :hidden], gates[:, hidden : 2 * hidden], gates[:, 2 * hidden :]
-    dax = np.empty_like(gates) if dax_out is None else dax_out
-    dah = np.empty_like(gates) if dah_out is None else dah_out
-    dan = dh_next * (1 - z) * (1 - n * n)  # through n = tanh(a_n)
-    dax[:, :hidden] = dan * hn * r * (1 - r)  # r enters through r * hn
-    dax[:, hidden : 2 * hidden] = dh_next * (h_prev - n) * z * (1 - z)
-    dax[:, 2 * hidden :] = dan
-    dah[:, : 2 * hidden] = dax[:, : 2 * hidden]
-    dah[:, 2 * hidden :] = dan * r
-    return dax, dah, dh_next * z
 
 
 def gru_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -144,18 +99,22 @@ def gru_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
         h_next: (B, H) new hidden state.
         cache: ``GRUStepCache`` for ``gru_step_backward``.
     """
-    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=GATES)
+    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, features))
     check_shape("h_prev", h_prev, (x.shape[0], hidden))
-    ax = x @ w_ih.T
-    ah = h_prev @ w_hh.T
+    ax = x @ w_ih.T  # (B, 3H) input projection
+    ah = h_prev @ w_hh.T  # (B, 3H) hidden projection, one product for all three blocks
     if b_ih is not None:
-        ax += b_ih
-        ah += b_hh
-    gates, h_next = gru_cell_forward(ax, ah, h_prev)
-    cache = GRUStepCache(x, h_prev, gates, ah[:, 2 * hidden :], w_ih, w_hh, b_ih is not None)
-    return h_next, cache
+        ax = ax + b_ih
+        ah = ah + b_hh
+    ax_r, ax_z, ax_n = np.split(ax, 3, axis=1)  # (B, H) each
+    ah_r, ah_z, ah_n = np.split(ah, 3, axis=1)
+    r = sigmoid(ax_r + ah_r)  # eq-gru-reset-update
+    z = sigmoid(ax_z + ah_z)
+    n = np.tanh(ax_n + r * ah_n)  # reset after the product, eq-gru-candidate-after
+    h_next = (1 - z) * n + z * h_prev  # eq-gru-interpolation
+    return h_next, GRUStepCache(x, h_prev, r, z, n, ah_n, w_ih, w_hh, b_ih is not None)
 
 
 def gru_step_backward(dh_next, cache: GRUStepCache) -> GRUStepGrads:
@@ -168,20 +127,25 @@ def gru_step_backward(dh_next, cache: GRUStepCache) -> GRUStepGrads:
     Returns:
         ``GRUStepGrads(dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh)``.
     """
-    check_shape("dh_next", dh_next, cache.h_prev.shape)
-    dax, dah, dh_direct = gru_cell_backward(dh_next, cache.gates, cache.hn, cache.h_prev)
+    x, h_prev, r, z, n, hn, w_ih, w_hh, has_bias = cache
+    check_shape("dh_next", dh_next, h_prev.shape)
+    da_n = dh_next * (1 - z) * (1 - n**2)  # (B, H) the whole argument of the tanh, eq-gru-bptt-gates
+    da_z = dh_next * (h_prev - n) * z * (1 - z)
+    da_r = da_n * hn * r * (1 - r)
+    dax = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H) gradient of the input projection
+    dah = np.concatenate([da_r, da_z, r * da_n], axis=1)  # (B, 3H) of the hidden projection
     return GRUStepGrads(
-        dx=dax @ cache.w_ih,
-        dh_prev=dh_direct + dah @ cache.w_hh,
-        dw_ih=dax.T @ cache.x,
-        dw_hh=dah.T @ cache.h_prev,
-        db_ih=dax.sum(axis=0) if cache.has_bias else None,
-        db_hh=dah.sum(axis=0) if cache.has_bias else None,
+        dx=dax @ w_ih,
+        dh_prev=z * dh_next + dah @ w_hh,  # directly through z * h_prev, and through W_hh
+        dw_ih=dax.T @ x,
+        dw_hh=dah.T @ h_prev,
+        db_ih=dax.sum(axis=0) if has_bias else None,
+        db_hh=dah.sum(axis=0) if has_bias else None,
     )
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
-    """Run the GRU over a whole sequence.
+    """Run the GRU over a whole sequence, one ``gru_step_forward`` per step.
 
     Args:
         x: (T, B, D) input sequence, time-major.
@@ -192,32 +156,20 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         h: (T, B, H) hidden state at every step (``h[-1]`` is ``h_n``).
         cache: ``GRUCache`` for ``gru_backward``.
     """
-    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=GATES)
+    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    steps, batch, _ = x.shape
-    h0 = np.zeros((batch, hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h0, (batch, hidden))
-    ax = matmul_over_time(x, w_ih.T)  # (T, B, 3H): the input projection of every step at once
-    if b_ih is not None:
-        ax += b_ih
-    dtype = ax.dtype
-    gates = np.empty_like(ax)
-    h = np.empty((steps, batch, hidden), dtype=dtype)
-    hn = np.empty_like(h)
-    h_prev = h0
-    for t in range(steps):
-        ah = h_prev @ w_hh.T
-        if b_hh is not None:
-            ah += b_hh
-        gates[t], h[t] = gru_cell_forward(ax[t], ah, h_prev)
-        hn[t] = ah[:, 2 * hidden :]
-        h_prev = h[t]
-    return h, GRUCache(x, h0, h, gates, hn, w_ih, w_hh, b_ih is not None)
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
+    h, steps = [], []
+    for x_t in x:
+        h_t, step = gru_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh)
+        h.append(h_t)
+        steps.append(step)
+    return np.stack(h), GRUCache(steps)
 
 
 def gru_backward(dh, cache: GRUCache, dh_n=None) -> GRUGrads:
-    """Backpropagation through time for ``gru_forward``.
+    """Backpropagation through time for ``gru_forward``, one ``gru_step_backward`` per step.
 
     Args:
         dh: (T, B, H) gradient w.r.t. every hidden state output.
@@ -225,28 +177,22 @@ def gru_backward(dh, cache: GRUCache, dh_n=None) -> GRUGrads:
         dh_n: (B, H) extra gradient w.r.t. the final state, or None.
 
     Returns:
-        ``GRUGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``.
+        ``GRUGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``; the weight
+        gradients are summed over the steps.
     """
-    h = cache.h
-    check_shape("dh", dh, h.shape)
-    steps, batch, hidden = h.shape
-    dh_carry = np.zeros((batch, hidden), dtype=h.dtype) if dh_n is None else np.array(dh_n, dtype=h.dtype)
-    check_shape("dh_n", dh_carry, (batch, hidden))
-    h_prev = np.concatenate([cache.h0[None], h[:-1]])  # (T, B, H) state entering each step
-    dax = np.empty_like(cache.gates)  # (T, B, 3H)
-    dah = np.empty_like(cache.gates)
-    for t in range(steps - 1, -1, -1):
-        _, _, dh_direct = gru_cell_backward(
-            dh[t] + dh_carry, cache.gates[t], cache.hn[t], h_prev[t], dax_out=dax[t], dah_out=dah[t]
-        )
-        dh_carry = dh_direct + dah[t] @ cache.w_hh
-    dax_flat = dax.reshape(steps * batch, GATES * hidden)
-    dah_flat = dah.reshape(steps * batch, GATES * hidden)
-    return GRUGrads(
-        dx=matmul_over_time(dax, cache.w_ih),
-        dh0=dh_carry,
-        dw_ih=dax_flat.T @ cache.x.reshape(steps * batch, -1),
-        dw_hh=dah_flat.T @ h_prev.reshape(steps * batch, hidden),
-        db_ih=dax_flat.sum(axis=0) if cache.has_bias else None,
-        db_hh=dah_flat.sum(axis=0) if cache.has_bias else None,
-    )
+    first, last = cache.steps[0], cache.steps[-1]
+    check_shape("dh", dh, (len(cache.steps),) + last.h_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_prev.shape, last.h_prev.dtype)  # (B, H) from step t+1
+    dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
+    dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
+    db_ih = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None
+    db_hh = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None
+    for t in reversed(range(len(cache.steps))):
+        step = gru_step_backward(dh[t] + dh_next, cache.steps[t])
+        dx[t], dh_next = step.dx, step.dh_prev
+        dw_ih += step.dw_ih
+        dw_hh += step.dw_hh
+        if first.has_bias:
+            db_ih += step.db_ih
+            db_hh += step.db_hh
+    return GRUGrads(dx, dh_next, dw_ih, dw_hh, db_ih, db_hh)

@@ -19,7 +19,9 @@ equations without biases.
 Dimensions: T time steps, B batch, D input features, H hidden units.
 The biases may both be ``None``.
 
-Taught in the book's chapter on gated recurrent units.
+Taught in book/gru.md#eq-gru-candidate-before. Each forward returns its
+output and a ``NamedTuple`` cache; the sequence functions loop over the step
+functions.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 from .activations import sigmoid
-from .gru import GATES, GRUGrads, GRUStepGrads
+from .gru import GRUGrads, GRUStepGrads
 
 
 class ResetBeforeStepCache(NamedTuple):
@@ -38,11 +40,24 @@ class ResetBeforeStepCache(NamedTuple):
 
     x: np.ndarray  # (B, D)
     h_prev: np.ndarray  # (B, H)
-    gates: np.ndarray  # (B, 3H) activated r, z, n
+    r: np.ndarray  # (B, H) reset gate
+    z: np.ndarray  # (B, H) update gate
+    n: np.ndarray  # (B, H) candidate
     reset_h: np.ndarray  # (B, H) r_t * h_{t-1}, the input of W_hn
     w_ih: np.ndarray  # (3H, D)
     w_hh: np.ndarray  # (3H, H)
     has_bias: bool
+
+    @property
+    def gates(self) -> np.ndarray:
+        """(B, 3H) the activated gates side by side, in the order r, z, n of ``w_ih``."""
+        return np.concatenate([self.r, self.z, self.n], axis=-1)
+
+
+class ResetBeforeCache(NamedTuple):
+    """What ``gru_reset_before_backward`` needs from the forward pass: the cache of every step."""
+
+    steps: list  # T ResetBeforeStepCache, in time order
 
 
 def gru_reset_before_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -58,21 +73,21 @@ def gru_reset_before_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None):
         h_next: (B, H) new hidden state.
         cache: ``ResetBeforeStepCache`` for ``gru_reset_before_step_backward``.
     """
-    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=GATES)
+    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, features))
     check_shape("h_prev", h_prev, (x.shape[0], hidden))
-    a = x @ w_ih.T  # (B, 3H): the input terms of r, z, n
-    a[:, : 2 * hidden] += h_prev @ w_hh[: 2 * hidden].T  # recurrent terms of r and z only
+    w_hr, w_hz, w_hn = np.split(w_hh, 3, axis=0)  # (H, H) each
+    a = x @ w_ih.T  # (B, 3H) the input terms of r, z, n
     if b_ih is not None:
-        a += b_ih + b_hh
-    r = sigmoid(a[:, :hidden])
-    z = sigmoid(a[:, hidden : 2 * hidden])
+        a = a + b_ih + b_hh
+    a_r, a_z, a_n = np.split(a, 3, axis=1)  # (B, H) each
+    r = sigmoid(a_r + h_prev @ w_hr.T)  # eq-gru-reset-update
+    z = sigmoid(a_z + h_prev @ w_hz.T)
     reset_h = r * h_prev
-    n = np.tanh(a[:, 2 * hidden :] + reset_h @ w_hh[2 * hidden :].T)  # a second product, after r
-    h_next = (1 - z) * n + z * h_prev
-    gates = np.concatenate([r, z, n], axis=1)
-    return h_next, ResetBeforeStepCache(x, h_prev, gates, reset_h, w_ih, w_hh, b_ih is not None)
+    n = np.tanh(a_n + reset_h @ w_hn.T)  # a second product, after r: eq-gru-candidate-before
+    h_next = (1 - z) * n + z * h_prev  # eq-gru-interpolation
+    return h_next, ResetBeforeStepCache(x, h_prev, r, z, n, reset_h, w_ih, w_hh, b_ih is not None)
 
 
 def gru_reset_before_step_backward(dh_next, cache: ResetBeforeStepCache) -> GRUStepGrads:
@@ -85,30 +100,23 @@ def gru_reset_before_step_backward(dh_next, cache: ResetBeforeStepCache) -> GRUS
     Returns:
         ``GRUStepGrads(dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh)`` (``gru.py``).
     """
-    check_shape("dh_next", dh_next, cache.h_prev.shape)
-    hidden = cache.h_prev.shape[-1]
-    gates, h_prev = cache.gates, cache.h_prev
-    r, z, n = gates[:, :hidden], gates[:, hidden : 2 * hidden], gates[:, 2 * hidden :]
-    w_hn = cache.w_hh[2 * hidden :]  # (H, H)
-    da = np.empty_like(gates)  # (B, 3H) gradient w.r.t. the pre-activations of r, z, n
-    da[:, 2 * hidden :] = dh_next * (1 - z) * (1 - n * n)
-    da[:, hidden : 2 * hidden] = dh_next * (h_prev - n) * z * (1 - z)
-    d_reset_h = da[:, 2 * hidden :] @ w_hn  # (B, H)
-    da[:, :hidden] = d_reset_h * h_prev * r * (1 - r)
-    dw_hh = np.empty_like(cache.w_hh)
-    dw_hh[: 2 * hidden] = da[:, : 2 * hidden].T @ h_prev
-    dw_hh[2 * hidden :] = da[:, 2 * hidden :].T @ cache.reset_h
-    dh_prev = dh_next * z + d_reset_h * r + da[:, : 2 * hidden] @ cache.w_hh[: 2 * hidden]
-    db = da.sum(axis=0) if cache.has_bias else None
-    return GRUStepGrads(dx=da @ cache.w_ih, dh_prev=dh_prev, dw_ih=da.T @ cache.x, dw_hh=dw_hh,
-                        db_ih=db, db_hh=None if db is None else db.copy())
-
-
-class ResetBeforeCache(NamedTuple):
-    """What ``gru_reset_before_backward`` needs: the cache of every step."""
-
-    steps: list  # T ResetBeforeStepCache
-    h: np.ndarray  # (T, B, H)
+    x, h_prev, r, z, n, reset_h, w_ih, w_hh, has_bias = cache
+    check_shape("dh_next", dh_next, h_prev.shape)
+    w_hr, w_hz, w_hn = np.split(w_hh, 3, axis=0)  # (H, H) each
+    da_n = dh_next * (1 - z) * (1 - n**2)  # (B, H) the whole argument of the tanh
+    da_z = dh_next * (h_prev - n) * z * (1 - z)
+    d_reset_h = da_n @ w_hn  # (B, H)
+    da_r = d_reset_h * h_prev * r * (1 - r)
+    da = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H)
+    db = da.sum(axis=0) if has_bias else None  # b_ih and b_hh enter a alike
+    return GRUStepGrads(
+        dx=da @ w_ih,
+        dh_prev=z * dh_next + r * d_reset_h + da_r @ w_hr + da_z @ w_hz,
+        dw_ih=da.T @ x,
+        dw_hh=np.concatenate([da_r.T @ h_prev, da_z.T @ h_prev, da_n.T @ reset_h]),
+        db_ih=db,
+        db_hh=None if db is None else db.copy(),
+    )
 
 
 def gru_reset_before_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -123,18 +131,16 @@ def gru_reset_before_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
         h: (T, B, H) hidden state at every step.
         cache: ``ResetBeforeCache`` for ``gru_reset_before_backward``.
     """
-    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=GATES)
+    hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=3)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    h_prev = np.zeros((x.shape[1], hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h_prev, (x.shape[1], hidden))
-    states, caches = [], []
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
+    h, steps = [], []
     for x_t in x:
-        h_prev, cache = gru_reset_before_step_forward(x_t, h_prev, w_ih, w_hh, b_ih, b_hh)
-        states.append(h_prev)
-        caches.append(cache)
-    h = np.stack(states)
-    return h, ResetBeforeCache(caches, h)
+        h_t, step = gru_reset_before_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh)
+        h.append(h_t)
+        steps.append(step)
+    return np.stack(h), ResetBeforeCache(steps)
 
 
 def gru_reset_before_backward(dh, cache: ResetBeforeCache, dh_n: Optional[np.ndarray] = None) -> GRUGrads:
@@ -146,21 +152,20 @@ def gru_reset_before_backward(dh, cache: ResetBeforeCache, dh_n: Optional[np.nda
         dh_n: (B, H) extra gradient w.r.t. the final state, or None.
 
     Returns:
-        ``GRUGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)`` (``gru.py``).
+        ``GRUGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)`` (``gru.py``); the
+        weight gradients are summed over the steps.
     """
-    check_shape("dh", dh, cache.h.shape)
-    dh_carry = np.zeros_like(cache.h[0]) if dh_n is None else np.array(dh_n, dtype=cache.h.dtype)
-    check_shape("dh_n", dh_carry, cache.h[0].shape)
-    dx = np.empty(cache.h.shape[:2] + cache.steps[0].x.shape[1:], dtype=cache.h.dtype)
-    total = None
-    for t in range(len(cache.steps) - 1, -1, -1):
-        step = gru_reset_before_step_backward(dh[t] + dh_carry, cache.steps[t])
-        dx[t], dh_carry = step.dx, step.dh_prev
-        if total is None:
-            total = step._asdict()
-        else:
-            for name in ("dw_ih", "dw_hh", "db_ih", "db_hh"):
-                if total[name] is not None:
-                    total[name] = total[name] + getattr(step, name)
-    return GRUGrads(dx=dx, dh0=dh_carry, dw_ih=total["dw_ih"], dw_hh=total["dw_hh"],
-                    db_ih=total["db_ih"], db_hh=total["db_hh"])
+    first, last = cache.steps[0], cache.steps[-1]
+    check_shape("dh", dh, (len(cache.steps),) + last.h_prev.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_prev.shape, last.h_prev.dtype)  # (B, H) from step t+1
+    dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
+    dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
+    db = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None
+    for t in reversed(range(len(cache.steps))):
+        step = gru_reset_before_step_backward(dh[t] + dh_next, cache.steps[t])
+        dx[t], dh_next = step.dx, step.dh_prev
+        dw_ih += step.dw_ih
+        dw_hh += step.dw_hh
+        if db is not None:
+            db += step.db_ih
+    return GRUGrads(dx, dh_next, dw_ih, dw_hh, db, None if db is None else db.copy())

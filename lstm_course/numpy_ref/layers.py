@@ -13,6 +13,9 @@ B batch, H hidden units, V vocabulary size, E embedding size.
 Weights: ``w (M, D)`` and ``b (M,)`` (``b`` may be ``None``, ``bias=False``
 in torch); ``weight (V, E)`` for the embedding. Sequences are time-major
 ``(T, B, ...)``, like ``rnn.py``.
+
+The read-out and its loss are taught in book/bptt.md#eq-bptt-output;
+book/tbptt.md trains a character model with an embedding in front.
 """
 
 from __future__ import annotations

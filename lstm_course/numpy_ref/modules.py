@@ -7,7 +7,9 @@ for number. Unlike ``torch.nn`` there is no autograd: ``backward`` replays
 the caches of the last ``forward`` and fills ``.grads``.
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``,
-L = ``num_layers``, S = 2 if ``bidirectional`` else 1.
+L = ``num_layers``, S = 2 if ``bidirectional`` else 1. Stacked layers are
+book/deep_rnns.md#eq-var-stacked, the two directions
+book/deep_rnns.md#eq-var-bidirectional.
 
 Example::
 

@@ -8,7 +8,10 @@ Dimensions: T time steps, B batch, D input features, H hidden units.
 Weights: ``w_ih (H, D)``, ``w_hh (H, H)``, ``b_ih (H,)``, ``b_hh (H,)``;
 the biases may both be ``None`` (``bias=False`` in torch).
 
-Taught in the book's chapter on recurrent neural networks.
+Taught in book/rnn.md#eq-rnn; the backward pass, backpropagation through
+time, is book/bptt.md#eq-bptt-delta and book/bptt.md#eq-bptt-weights.
+Each forward returns its output and a ``NamedTuple`` cache; the sequence
+functions loop over the step functions.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._matmul import matmul_over_time, recurrent_weight_grad
-from ._validation import as_float_array, check_shape, check_weights
+from ._validation import as_float_array, check_shape, check_weights, state_or_zeros
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -47,15 +49,9 @@ class RNNStepGrads(NamedTuple):
 
 
 class RNNCache(NamedTuple):
-    """What ``rnn_backward`` needs from the forward pass over a sequence."""
+    """What ``rnn_backward`` needs from the forward pass: the cache of every step."""
 
-    x: np.ndarray  # (T, B, D)
-    h0: np.ndarray  # (B, H)
-    h: np.ndarray  # (T, B, H) all hidden states
-    w_ih: np.ndarray
-    w_hh: np.ndarray
-    has_bias: bool
-    nonlinearity: str
+    steps: list  # T RNNStepCache, in time order
 
 
 class RNNGrads(NamedTuple):
@@ -67,17 +63,6 @@ class RNNGrads(NamedTuple):
     dw_hh: np.ndarray  # (H, H)
     db_ih: Optional[np.ndarray]  # (H,)
     db_hh: Optional[np.ndarray]  # (H,)
-
-
-def _activate(a: np.ndarray, nonlinearity: str) -> np.ndarray:
-    return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
-
-
-def _activation_backward(dh: np.ndarray, h: np.ndarray, nonlinearity: str) -> np.ndarray:
-    """Gradient w.r.t. the pre-activation, from the activation's output ``h``."""
-    if nonlinearity == "tanh":
-        return dh * (1 - h * h)
-    return dh * (h > 0)
 
 
 def _check_nonlinearity(nonlinearity: str) -> None:
@@ -94,7 +79,7 @@ def rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="
         w_ih: (H, D) input-to-hidden weights.
         w_hh: (H, H) hidden-to-hidden weights.
         b_ih, b_hh: (H,) biases, or both None.
-        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``, as in ``torch.nn.RNN``.
 
     Returns:
         h_next: (B, H) new hidden state.
@@ -105,10 +90,10 @@ def rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="
     x = as_float_array("x", x)
     check_shape("x", x, (None, features))
     check_shape("h_prev", h_prev, (x.shape[0], hidden))
-    a = x @ w_ih.T + h_prev @ w_hh.T
+    a = x @ w_ih.T + h_prev @ w_hh.T  # (B, H) pre-activation, eq-rnn
     if b_ih is not None:
-        a += b_ih + b_hh
-    h_next = _activate(a, nonlinearity)
+        a = a + b_ih + b_hh
+    h_next = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
     return h_next, RNNStepCache(x, h_prev, h_next, w_ih, w_hh, b_ih is not None, nonlinearity)
 
 
@@ -122,24 +107,25 @@ def rnn_step_backward(dh_next, cache: RNNStepCache) -> RNNStepGrads:
     Returns:
         ``RNNStepGrads(dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh)``.
     """
-    check_shape("dh_next", dh_next, cache.h_next.shape)
-    da = _activation_backward(dh_next, cache.h_next, cache.nonlinearity)  # (B, H)
-    db = da.sum(axis=0) if cache.has_bias else None
+    x, h_prev, h_next, w_ih, w_hh, has_bias, nonlinearity = cache
+    check_shape("dh_next", dh_next, h_next.shape)
+    if nonlinearity == "tanh":
+        da = dh_next * (1 - h_next**2)  # (B, H) tanh' = 1 - tanh^2, eq-bptt-delta
+    else:
+        da = dh_next * (h_next > 0)  # relu' = 1 where the unit is on
+    db = da.sum(axis=0) if has_bias else None  # b_ih and b_hh enter a alike
     return RNNStepGrads(
-        dx=da @ cache.w_ih,
-        dh_prev=da @ cache.w_hh,
-        dw_ih=da.T @ cache.x,
-        dw_hh=da.T @ cache.h_prev,
+        dx=da @ w_ih,
+        dh_prev=da @ w_hh,
+        dw_ih=da.T @ x,
+        dw_hh=da.T @ h_prev,
         db_ih=db,
         db_hh=None if db is None else db.copy(),
     )
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
-    """Run the Elman RNN over a whole sequence.
-
-    The input projection ``W_ih x_t + b`` is computed for all steps in one
-    matrix product; only ``W_hh h_{t-1}`` must wait for the previous step.
+    """Run the Elman RNN over a whole sequence, one ``rnn_step_forward`` per step.
 
     Args:
         x: (T, B, D) input sequence, time-major.
@@ -154,23 +140,17 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     hidden, features = check_weights(w_ih, w_hh, b_ih, b_hh, gates=1)
     x = as_float_array("x", x)
     check_shape("x", x, (None, None, features))
-    steps, batch, _ = x.shape
-    h0 = np.zeros((batch, hidden), dtype=x.dtype) if h0 is None else h0
-    check_shape("h0", h0, (batch, hidden))
-    a = matmul_over_time(x, w_ih.T)  # (T, B, H), one matmul for every step
-    if b_ih is not None:
-        a += b_ih + b_hh
-    h = np.empty_like(a)
-    h_prev = h0
-    for t in range(steps):
-        a[t] += h_prev @ w_hh.T
-        h[t] = _activate(a[t], nonlinearity)
-        h_prev = h[t]
-    return h, RNNCache(x, h0, h, w_ih, w_hh, b_ih is not None, nonlinearity)
+    h_t = state_or_zeros("h0", h0, (x.shape[1], hidden), x.dtype)
+    h, steps = [], []
+    for x_t in x:
+        h_t, step = rnn_step_forward(x_t, h_t, w_ih, w_hh, b_ih, b_hh, nonlinearity)
+        h.append(h_t)
+        steps.append(step)
+    return np.stack(h), RNNCache(steps)
 
 
 def rnn_backward(dh, cache: RNNCache, dh_n=None) -> RNNGrads:
-    """Backpropagation through time for ``rnn_forward``.
+    """Backpropagation through time for ``rnn_forward``, one ``rnn_step_backward`` per step.
 
     Args:
         dh: (T, B, H) gradient of the loss w.r.t. every hidden state output.
@@ -178,24 +158,20 @@ def rnn_backward(dh, cache: RNNCache, dh_n=None) -> RNNGrads:
         dh_n: (B, H) extra gradient w.r.t. the final state, or None.
 
     Returns:
-        ``RNNGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``.
+        ``RNNGrads(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``; the weight
+        gradients are summed over the steps.
     """
-    h, x = cache.h, cache.x
-    check_shape("dh", dh, h.shape)
-    steps, batch, hidden = h.shape
-    da = np.empty_like(h)  # gradient w.r.t. each step's pre-activation
-    dh_carry = np.zeros((batch, hidden), dtype=h.dtype) if dh_n is None else np.array(dh_n, dtype=h.dtype)
-    check_shape("dh_n", dh_carry, (batch, hidden))
-    for t in range(steps - 1, -1, -1):
-        da[t] = _activation_backward(dh[t] + dh_carry, h[t], cache.nonlinearity)
-        dh_carry = da[t] @ cache.w_hh
-    da_flat = da.reshape(steps * batch, hidden)
-    db = da_flat.sum(axis=0) if cache.has_bias else None
-    return RNNGrads(
-        dx=matmul_over_time(da, cache.w_ih),
-        dh0=dh_carry,
-        dw_ih=da_flat.T @ x.reshape(steps * batch, -1),
-        dw_hh=recurrent_weight_grad(da, cache.h0, h),
-        db_ih=db,
-        db_hh=None if db is None else db.copy(),
-    )
+    first, last = cache.steps[0], cache.steps[-1]
+    check_shape("dh", dh, (len(cache.steps),) + last.h_next.shape)
+    dh_next = state_or_zeros("dh_n", dh_n, last.h_next.shape, last.h_next.dtype)  # (B, H) from step t+1
+    dx = np.empty(dh.shape[:2] + first.x.shape[1:], dtype=dh.dtype)  # (T, B, D)
+    dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
+    db = np.zeros(first.w_hh.shape[0], dtype=dw_hh.dtype) if first.has_bias else None
+    for t in reversed(range(len(cache.steps))):
+        step = rnn_step_backward(dh[t] + dh_next, cache.steps[t])
+        dx[t], dh_next = step.dx, step.dh_prev
+        dw_ih += step.dw_ih
+        dw_hh += step.dw_hh
+        if db is not None:
+            db += step.db_ih
+    return RNNGrads(dx, dh_next, dw_ih, dw_hh, db, None if db is None else db.copy())
