@@ -68,7 +68,9 @@ O(log T) rounds covers all T B H entries in a few launches, so "auto" means
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``.
 
-Taught in the book's chapter on parallel recurrent networks.
+No chapter of the book teaches minGRU, minLSTM or the scans yet; the FAQ
+mentions them among the recurrent models that train in parallel
+(book/faq.md#faq-transformer).
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from ._lstm_base import check_positive_int, from_time_major, initial_state, to_time_major
+from ._checks import check_positive_int
+from ._lstm_base import from_time_major, initial_state, to_time_major
 
 __all__ = ["MinGRU", "MinLSTM", "linear_scan_sequential", "linear_scan_chunked", "linear_scan_log", "MODES"]
 
