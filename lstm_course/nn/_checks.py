@@ -9,12 +9,20 @@ with ``torch.nn``'s text and may go on with a plainer explanation.
 ``InputError`` is both, so code written against either keeps working. In the
 same way ``StateTypeError`` (a state of the wrong dtype) is a ``RuntimeError``
 and a ``TypeError``.
+
+Every check of an integer size or a probability in ``lstm_course.nn`` is here,
+once: the layers that mirror ``torch.nn`` use ``check_size`` and
+``check_dropout`` (``torch.nn``'s types and messages), the course's own
+modules ``check_positive_int`` and ``check_rate`` (a ``ValueError`` naming the
+argument).
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
+
+from torch import Tensor
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -27,9 +35,33 @@ class StateTypeError(RuntimeError, TypeError):
     """A state whose dtype differs from the input's."""
 
 
+def _is_int(value) -> bool:
+    """An ``int`` and not a ``bool`` (which is an ``int`` to Python, but never meant as a size)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_probability(value) -> bool:
+    """A real number (not a ``bool``) in [0, 1]."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` if it is a positive ``int``; raise ``ValueError`` otherwise."""
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def check_rate(name: str, value) -> float:
+    """Return ``value`` as a float if it is a probability in [0, 1]; raise ``ValueError`` otherwise."""
+    if not _is_probability(value):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def check_size(name: str, value, allow_zero: bool = False) -> int:
     """A size argument: ``TypeError`` unless an ``int``, ``ValueError`` unless > 0 (>= 0 with ``allow_zero``)."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not _is_int(value):
         raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
     if allow_zero and value < 0:
         raise ValueError(f"{name} must be greater than or equal to zero, got {value!r}")
@@ -47,7 +79,7 @@ def check_flag(name: str, value) -> bool:
 
 def check_dropout(dropout, num_layers: int) -> float:
     """``dropout`` in [0, 1]; warn, as ``torch.nn`` does, when one layer leaves nothing to drop."""
-    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+    if not _is_probability(dropout):
         raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                          f"element being zeroed, got {dropout!r}")
     if dropout > 0 and num_layers == 1:
@@ -55,6 +87,23 @@ def check_dropout(dropout, num_layers: int) -> float:
                       f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                       stacklevel=4)
     return float(dropout)
+
+
+def check_cell_state(name: str, state: Tensor, expected: tuple, reference: Tensor) -> None:
+    """Shape, device and dtype of a state tensor, with errors naming expected vs. got."""
+    if not isinstance(state, Tensor):
+        raise TypeError(f"{name} must be a Tensor, got {type(state).__name__}")
+    if tuple(state.shape) != tuple(expected):
+        raise InputError(f"Expected {name} of shape {tuple(expected)}, got {tuple(state.shape)}")
+    check_same_place(name, state, reference)
+
+
+def check_same_place(name: str, state: Tensor, reference: Tensor) -> None:
+    """A state on the input's device, with its dtype."""
+    if state.device != reference.device:
+        raise InputError(f"{name} is on {state.device} but the input is on {reference.device}")
+    if state.dtype != reference.dtype:
+        raise StateTypeError(f"{name} has dtype {state.dtype} but the input has {reference.dtype}")
 
 
 def check_nonlinearity(value) -> str:

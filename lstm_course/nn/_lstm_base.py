@@ -6,7 +6,7 @@ parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` in the
 layout of ``torch.nn.LSTM``, their initialisation, and the conversion of
 ``forward``'s arguments to time-major tensors and back. Each subclass writes
 its own recurrence in ``forward``, so that a reader finds the whole algorithm
-of a variant in one place. The argument checks are also used by ``minimal.py``.
+of a variant in one place. The time-major conversions are also used by ``minimal.py``.
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``,
 G gate blocks (4 for i, f, g, o; 3 for the coupled LSTM's i, g, o).
@@ -20,14 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .cells import add_gate_parameters, check_cell_state, check_positive_int, reset_uniform
-
-
-def check_rate(name: str, value) -> float:
-    """Return ``value`` as a float if it is a probability in [0, 1]; raise ``ValueError`` otherwise."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
+from ._cell_base import add_gate_parameters, reset_uniform
+from ._checks import check_cell_state, check_positive_int
 
 
 def to_time_major(module: nn.Module, input: Tensor, like: Tensor) -> Tensor:

@@ -31,7 +31,8 @@ statistics over the batch and all time steps together.
 Dimensions: T time steps, B batch (at least 2 in training mode), D =
 ``input_size``, H = ``hidden_size``, T_max = ``max_steps``.
 
-Taught in the book's chapter "Regularisation and normalisation" (book/training_regularisation.md).
+Taught in the book's chapter "Regularisation and normalisation",
+book/training_regularisation.md#eq-train-batchnorm-lstm.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._checks import check_positive_int, check_rate
 from ._lstm_base import LSTMBase
-from .cells import check_positive_int
 
 __all__ = ["BatchNormLSTM"]
 
@@ -90,9 +91,8 @@ class BatchNormLSTM(LSTMBase):
                  device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, batch_first, device, dtype)
         self.max_steps = check_positive_int("max_steps", max_steps)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-        self.eps, self.momentum, self.gain = float(eps), float(momentum), float(gain)
+        self.momentum = check_rate("momentum", momentum)
+        self.eps, self.gain = float(eps), float(gain)
         factory = {"device": device, "dtype": dtype}
         self.gamma_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
         self.gamma_hh = nn.Parameter(torch.empty(4 * hidden_size, **factory))

@@ -46,6 +46,8 @@ from typing import Any, Callable, NamedTuple
 import torch
 from torch import Tensor
 
+from ._checks import check_positive_int
+
 StepFunction = Callable[[Tensor, Any], tuple[Tensor, Any, Tensor]]
 
 
@@ -91,8 +93,7 @@ def _check_arguments(start_tokens: Tensor, eos_id: int, max_len: int) -> None:
     if start_tokens.dim() != 1 or start_tokens.dtype != torch.long:
         raise ValueError(f"start_tokens must be a 1-D long tensor (B,), got shape {tuple(start_tokens.shape)} "
                          f"and dtype {start_tokens.dtype}")
-    if not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"max_len must be a positive integer, got {max_len!r}")
+    check_positive_int("max_len", max_len)
     if not isinstance(eos_id, int) or eos_id < 0:
         raise ValueError(f"eos_id must be a non-negative integer, got {eos_id!r}")
 
@@ -154,8 +155,7 @@ def beam_search(step: StepFunction, state: Any, start_tokens: Tensor, eos_id: in
         ``Decoded`` for the best of the K final hypotheses of each input.
     """
     _check_arguments(start_tokens, eos_id, max_len)
-    if not isinstance(beam_size, int) or beam_size < 1:
-        raise ValueError(f"beam_size must be a positive integer, got {beam_size!r}")
+    check_positive_int("beam_size", beam_size)
     batch, k = start_tokens.shape[0], beam_size
     device = start_tokens.device
     base = torch.arange(batch, device=device).unsqueeze(1) * k  # (B, 1) first row of each input

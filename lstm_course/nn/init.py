@@ -24,7 +24,9 @@ recording it for autograd, and return the layer, like ``torch.nn.init``.
 Dimensions: H hidden units, G gate blocks (1 for the RNN, 3 for the GRU,
 4 for the LSTM).
 
-Taught in the book's chapter "Initialisation, clipping and optimisers" (book/training_init.md).
+Taught in the book's chapter "Initialisation, clipping and optimisers":
+orthogonal weights at book/training_init.md#eq-train-orthogonal, the
+forget-gate bias at book/training_init.md#eq-train-half-life.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ with one of its two biases.
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``.
 
-Taught in the book's chapter on LSTM variants.
+Taught in the book's chapter "LSTM variants", book/variants.md#eq-var-layernorm-lstm.
 """
 
 from __future__ import annotations

@@ -21,9 +21,8 @@ can run in O(log T) parallel steps instead of T sequential ones. Three scans:
   the one the paper uses: ``log h_t = A_t + logcumsumexp_k(log b_k - A_k)``
   with ``A_t = sum_{k<=t} log a_k``. It needs b > 0, which is why the paper
   passes h~ through ``g(x) = x + 0.5 if x >= 0 else sigmoid(x)`` in that mode.
-  It also loses precision as |A_t| grows: measured in float32 (a_t around
-  0.73, b_t in [0.1, 1.1], B = 16, H = 256), the relative error against a
-  float64 loop is 1.3e-5 at T = 256, 4.8e-5 at T = 1024 and 1.9e-4 at T = 4096.
+  It also loses precision as |A_t| grows along the sequence (figures in
+  benchmarks/RESULTS.md).
 - ``linear_scan_chunked`` (the default of ``mode="parallel"``): cut the
   sequence into chunks; inside every chunk, all chunks at once, compose the
   affine maps ``h -> a_t h + b_t`` by recursive doubling (Hillis & Steele
@@ -32,43 +31,35 @@ can run in O(log T) parallel steps instead of T sequential ones. Three scans:
   recurrence of the same kind, one step per chunk, solved by the same scan;
   a last product adds each chunk's starting state. Only products and sums of
   the a_t and b_t appear, as in the loop, so nothing can overflow and the
-  error stays at the loop's: 1.4e-7 relative in float32 at T = 4096 in the
-  measurement above (the loop itself: 1.7e-7). The variant that divides by
-  cumulative products inside a chunk (a cumsum of ``b_k * exp(-A_k)``,
-  re-based per chunk) is as accurate only while the product of a chunk's
-  a_t stays above float32's smallest normal number: with a_t around 0.3 and
-  chunks of 64 it returned NaN for 86% of the entries. Since the carry
-  between chunks is itself a scan, not a loop, chunks need not be long: a
-  chunk of C steps costs log2(C) passes over the data and the recursion
-  log_C(T) levels; C = 8 (4 levels at T = 4096) was as fast as any chunk
-  size on the CPU below (2, 4, 8, 16 and 64 tried). The backward pass is the
-  same scan run backwards in time (``_ChunkedScan``), so training stores
-  O(T B H), not every doubling round.
+  error stays at the loop's. The variant that divides by cumulative products
+  inside a chunk (a cumsum of ``b_k * exp(-A_k)``, re-based per chunk) is as
+  accurate only while the product of a chunk's a_t stays above float32's
+  smallest normal number; with small a_t and long chunks it returns NaN.
+  Since the carry between chunks is itself a scan, not a loop, chunks need
+  not be long: a chunk of C steps costs log2(C) passes over the data and the
+  recursion log_C(T) levels; C = 8 (4 levels at T = 4096) was as fast as any
+  other chunk size tried on a CPU. The backward pass is the same scan run
+  backwards in time (``_ChunkedScan``), so training stores O(T B H), not
+  every doubling round.
 
 The models keep h~ linear (any sign), as the paper's sequential algorithms
 do, and run the chunked scan, which needs no positivity, so the models are
 exactly the equations above in every mode.
 
-``mode="auto"`` picks the faster algorithm for the device. Measured on the
-2-core CPU of the course's build machine (torch 2.13, float32, B = 16,
-H = 256, best of 7 runs; the scans alone, forward / forward + backward, and
-``MinGRU(256, 256)`` forward + backward in its two modes, in ms):
-
-    T       sequential     chunked (C = 8)    log-space       MinGRU sequential, parallel
-    256     2.5 / 11       3.3 / 11           34 / 106        34, 32
-    1024    11 / 46        21 / 76            150 / 366       121, 135
-    4096    87 / 322       164 / 458          821 / 2469      872, 1120
-
-On this CPU the loop is never slower by more than noise, and the scans' extra
-passes over memory cost more than the loop's T small steps, so "auto" means
-"sequential" on the CPU. On a GPU a step of the loop is a few kernel
-launches on B H numbers, bound by launch latency, while each of the scan's
+``mode="auto"`` picks the faster algorithm for the device. On a CPU the
+loop was never slower than the scans by more than noise (benchmarks/RESULTS.md,
+``benchmarks/minimal_rnn.py``): the scans' extra passes over memory cost more
+than the loop's T small steps, so "auto" means "sequential" on the CPU. On a
+GPU a step of the loop is a few kernel launches on B H numbers, bound by
+launch latency, while each of the scan's
 O(log T) rounds covers all T B H entries in a few launches, so "auto" means
-"parallel" on every other device (an expectation: the build machine has no GPU).
+"parallel" on every other device (an expectation, not yet measured on a GPU).
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``.
 
-Taught in the book's chapter on parallel recurrent networks.
+No chapter of the book teaches minGRU, minLSTM or the scans yet; the FAQ
+mentions them among the recurrent models that train in parallel
+(book/faq.md#faq-transformer).
 """
 
 from __future__ import annotations
@@ -80,7 +71,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from ._lstm_base import check_positive_int, from_time_major, initial_state, to_time_major
+from ._checks import check_positive_int
+from ._lstm_base import from_time_major, initial_state, to_time_major
 
 __all__ = ["MinGRU", "MinLSTM", "linear_scan_sequential", "linear_scan_chunked", "linear_scan_log", "MODES"]
 

@@ -12,7 +12,7 @@ perturb the recurrence without that flaw:
   with some probability, instead of being set to zero.
 
 Each is the LSTM of ``torch.nn.LSTM`` (same parameters, gate order i, f, g,
-o; the step is ``cells.lstm_step``) plus its perturbation, active in training
+o; the step is ``lstm.lstm_step``) plus its perturbation, active in training
 mode only. In eval mode dropout and weight drop switch off (masks are scaled
 by 1/(1-p) in training, so the expected activations already match), and
 zoneout uses its expectation. The masks come from ``generator`` (a
@@ -21,7 +21,10 @@ zoneout uses its expectation. The masks come from ``generator`` (a
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``.
 
-Taught in the book's chapter on regularising recurrent networks.
+Taught in the book's chapter "Regularisation and normalisation":
+variational dropout at book/training_regularisation.md#eq-train-variational,
+weight drop at book/training_regularisation.md#eq-train-weight-drop, zoneout at
+book/training_regularisation.md#eq-train-zoneout.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from ._lstm_base import LSTMBase, check_rate
-from .cells import lstm_step
+from ._checks import check_rate
+from ._lstm_base import LSTMBase
+from .lstm import lstm_step
 
 __all__ = ["VariationalLSTM", "WeightDropLSTM", "ZoneoutLSTM", "dropout_mask"]
 

@@ -18,7 +18,7 @@ stack; here every layer but the first has one.
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``,
 L = ``num_layers``. Time-major only: input (T, B, D).
 
-Taught in the book's chapter "Deep and bidirectional networks" (book/deep_rnns.md).
+Taught in the book's chapter "Deep and bidirectional networks", book/deep_rnns.md#eq-var-residual.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .cells import check_positive_int
-from .recurrent import LSTM
+from ._checks import check_positive_int
+from .lstm import LSTM
 
 __all__ = ["ResidualLSTM"]
 

@@ -42,10 +42,9 @@ import torch
 from torch import Tensor, nn
 
 from .attention import AdditiveAttention, MultiplicativeAttention, lengths_to_mask
-from .cells import LSTMCell
+from ._sequence_batches import check_tokens, check_tokens_and_lengths, last_layer_state, run_lstm
 from .decoding import Decoded, beam_search, greedy_decode
-from .heads import check_tokens, check_tokens_and_lengths, last_layer_state, run_lstm
-from .recurrent import LSTM
+from .lstm import LSTM, LSTMCell
 
 ATTENTIONS = ("additive", "dot", "general")
 

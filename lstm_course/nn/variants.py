@@ -15,7 +15,8 @@ peepholes at zero it is ``torch.nn.LSTM``.
 
 Dimensions: T time steps, B batch, D = ``input_size``, H = ``hidden_size``.
 
-Taught in the book's chapter on LSTM variants.
+Taught in the book's chapter "LSTM variants": the peephole LSTM at
+book/variants.md#eq-var-peephole, the coupled gates at book/variants.md#eq-var-cifg.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ start or whatever the model returned (``(h, c)`` for an LSTM). With
 after chunk, passing the state through :func:`detach_state`, and starts
 again from None at every epoch.
 
-Taught in the book's chapter on language modelling.
+Taught in the book's chapter "Truncated backpropagation through time",
+book/tbptt.md#eq-tbptt; book/char_lm.md trains a language model with it.
 """
 
 from __future__ import annotations

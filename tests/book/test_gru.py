@@ -3,7 +3,7 @@
 Each test names the equation labels of the chapter it checks. The reset-after GRU of
 ``lstm_course.numpy_ref.gru`` is tested against numerical gradients in
 tests/numpy_ref/test_gru.py and against ``torch.nn.GRU`` in tests/numpy_ref/test_modules.py
-and tests/nn/test_recurrent.py; this file adds the reset-before form of Cho et al.
+and tests/nn/test_gru.py; this file adds the reset-before form of Cho et al.
 (``lstm_course.numpy_ref.gru_reset_before``), the update convention, the parameter counts
 and ``lstm_course.experiments.gated_regressor``.
 """

@@ -4,7 +4,7 @@ agree with the package's functions and with ``torch.nn.LSTM``.
 Each test names the equation labels of the chapter it checks. The gradient checks of the
 NumPy reference against numerical gradients are in tests/numpy_ref/test_lstm.py, and the
 comparisons of whole layers with ``torch.nn.LSTM`` in tests/numpy_ref/test_modules.py and
-tests/nn/test_recurrent.py; this file ties the printed formulas to that code.
+tests/nn/test_lstm.py; this file ties the printed formulas to that code.
 """
 
 import numpy as np

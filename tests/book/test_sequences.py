@@ -2,7 +2,7 @@
 package's functions, and its running examples are what the chapter says they are.
 
 Each test names the equation label it checks. That padding never changes the states of a packed
-layer is tested in tests/nn/test_recurrent.py.
+layer is tested in tests/nn/test_layer_base.py.
 """
 
 import re
@@ -17,7 +17,7 @@ from lstm_course import nn as course_nn
 from lstm_course.experiments.sequence_tasks import (CLOSE, OPEN, TASK_SHAPES, CharVocabulary, bracket_sequences,
                                                     draw_task_shapes, grammar_text, is_balanced, noisy_sine)
 from lstm_course.nn.attention import lengths_to_mask
-from lstm_course.nn.cells import rnn_step
+from lstm_course.nn.rnn import rnn_step
 from lstm_course.numpy_ref.rnn import rnn_step_forward
 from lstm_course.train.objective import Objective
 

@@ -5,7 +5,7 @@ Each test names the equation labels of the chapter it checks. What the package's
 already cover is only pointed to: peepholes in tests/numpy_ref/test_peephole_lstm.py and
 tests/nn/test_variants.py, the coupled gates in tests/nn/test_variants.py, layer normalisation
 in tests/nn/test_layernorm_lstm.py, projection, stacking and both directions against
-torch.nn.LSTM in tests/nn/test_recurrent.py and tests/numpy_ref/test_modules.py. This file
+torch.nn.LSTM in tests/nn/test_lstm.py and tests/numpy_ref/test_modules.py. This file
 writes the printed equations out, checks ``lstm_course.nn.residual.ResidualLSTM`` and the
 claims of the chapter's examples and of its list of common mistakes.
 """

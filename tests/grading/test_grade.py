@@ -159,7 +159,7 @@ def test_expected_values_never_reach_the_student_process(course, monkeypatch):
 @pytest.mark.parametrize("answer", [
     "from lstm_course.numpy_ref.activations import sigmoid\ndef logistic(x):\n    return sigmoid(x)",
     "import lstm_course.numpy_ref as ref\ndef logistic(x):\n    return ref.activations.sigmoid(x)",
-    "import torch\nimport lstm_course.nn\ndef logistic(x):\n    return lstm_course.nn.cells.torch.sigmoid(torch.as_tensor(x)).numpy()",
+    "import torch\nimport lstm_course.nn\ndef logistic(x):\n    return lstm_course.nn.lstm.torch.sigmoid(torch.as_tensor(x)).numpy()",
 ])
 def test_calling_the_package_reference_earns_nothing(course, answer):
     submit(course, "mallory", q2_logistic=answer)

@@ -1,6 +1,6 @@
 """Second derivatives and ``torch.func`` transforms of the recurrent layers and cells.
 
-Every code path is checked: the fused LSTM (``lstm_sequence.py``), the
+Every code path is checked: the fused LSTM (``lstm.LSTMSequence``), the
 step-by-step LSTM for packed input and with ``proj_size``, the RNN, the GRU
 and the three cells. ``gradgradcheck`` compares analytical second derivatives
 with finite differences; the ``torch.func`` transforms are compared with
@@ -13,22 +13,23 @@ import torch
 from torch.func import functional_call, grad, hessian, jvp, vmap
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstm_course.nn import cells, recurrent
-from lstm_course.nn.lstm_sequence import lstm_sequence
+from lstm_course import nn as course_nn
+from lstm_course.nn import gru, lstm, rnn
+from lstm_course.nn.lstm import lstm_sequence
 
 T, B, D, H = 4, 3, 2, 3
 LENGTHS = [2, 4, 1]
 
 LAYERS = {  # name: (class, constructor kwargs, packed input)
-    "lstm-fused": (recurrent.LSTM, {"bidirectional": True}, False),
-    "lstm-packed": (recurrent.LSTM, {}, True),
-    "lstm-proj": (recurrent.LSTM, {"proj_size": 2}, False),
-    "rnn": (recurrent.RNN, {"nonlinearity": "tanh"}, False),
-    "rnn-relu-packed": (recurrent.RNN, {"nonlinearity": "relu"}, True),
-    "gru": (recurrent.GRU, {}, False),
-    "gru-packed": (recurrent.GRU, {"bidirectional": True}, True),
+    "lstm-fused": (lstm.LSTM, {"bidirectional": True}, False),
+    "lstm-packed": (lstm.LSTM, {}, True),
+    "lstm-proj": (lstm.LSTM, {"proj_size": 2}, False),
+    "rnn": (rnn.RNN, {"nonlinearity": "tanh"}, False),
+    "rnn-relu-packed": (rnn.RNN, {"nonlinearity": "relu"}, True),
+    "gru": (gru.GRU, {}, False),
+    "gru-packed": (gru.GRU, {"bidirectional": True}, True),
 }
-CELLS = {"RNNCell": cells.RNNCell, "LSTMCell": cells.LSTMCell, "GRUCell": cells.GRUCell}
+CELLS = {"RNNCell": rnn.RNNCell, "LSTMCell": lstm.LSTMCell, "GRUCell": gru.GRUCell}
 
 
 def flat(result):
@@ -53,7 +54,7 @@ def layer_function(key):
 
     def f(x, h0, c0, *params):
         inp = pack_padded_sequence(x, LENGTHS, enforce_sorted=False) if packed else x
-        hx = (h0, c0) if cls is recurrent.LSTM else h0
+        hx = (h0, c0) if cls is lstm.LSTM else h0
         return tuple(flat(functional_call(module, dict(zip(names, params)), (inp, hx))))
 
     params = [p.detach().clone().requires_grad_() for p in module.parameters()]
@@ -102,7 +103,7 @@ def test_gradient_of_a_gradient_is_a_tensor():
     """``create_graph=True`` through the fused LSTM gives what torch.nn gives (it gave None)."""
     torch.manual_seed(0)
     reference = torch.nn.LSTM(D, H).double()
-    ours = recurrent.LSTM(D, H, dtype=torch.float64)
+    ours = lstm.LSTM(D, H, dtype=torch.float64)
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
     penalties = []
@@ -117,7 +118,7 @@ def test_gradient_of_a_gradient_is_a_tensor():
 def make_pair(name, **kwargs):
     torch.manual_seed(0)
     reference = getattr(torch.nn, name)(D, H, **kwargs).double()
-    ours = getattr(recurrent, name)(D, H, **kwargs, dtype=torch.float64)
+    ours = getattr(course_nn, name)(D, H, **kwargs, dtype=torch.float64)
     ours.load_state_dict(reference.state_dict())
     return ours, reference
 

@@ -5,6 +5,8 @@ import torch
 from lstm_course.nn.variants import CoupledLSTM, PeepholeLSTM
 from lstm_course.numpy_ref import peephole_lstm_backward, peephole_lstm_forward
 
+from .lstm_gradcheck import lstm_gradcheck
+
 T, B, D, H = 5, 3, 4, 6
 F64 = torch.float64
 
@@ -127,14 +129,4 @@ def test_coupled_equals_its_equations(device):
 def test_coupled_gradcheck(bias):
     torch.manual_seed(0)
     lstm = CoupledLSTM(3, 2, bias=bias, dtype=F64)
-    names = [name for name, _ in lstm.named_parameters()]
-    x = torch.randn(3, 2, 3, dtype=F64, requires_grad=True)
-    h0 = torch.randn(1, 2, 2, dtype=F64, requires_grad=True)
-    c0 = torch.randn(1, 2, 2, dtype=F64, requires_grad=True)
-
-    def run(x, h0, c0, *params):
-        out, (h_n, c_n) = torch.func.functional_call(lstm, dict(zip(names, params)), (x, (h0, c0)))
-        return out, c_n
-
-    params = [p.detach().clone().requires_grad_(True) for p in lstm.parameters()]
-    assert torch.autograd.gradcheck(run, (x, h0, c0, *params)), "CoupledLSTM gradients disagree with finite differences"
+    assert lstm_gradcheck(lstm), "CoupledLSTM gradients disagree with finite differences"

@@ -1,26 +1,30 @@
-"""``RNN``, ``LSTM`` and ``GRU`` layers, drop-in replacements for their ``torch.nn`` namesakes.
+"""The machinery of the multi-layer, bidirectional ``RNN``, ``LSTM`` and ``GRU``
+(``rnn.py``, ``lstm.py``, ``gru.py``): ``torch.nn.RNNBase`` written out.
 
-Same constructor arguments (``input_size, hidden_size, num_layers, bias,
-batch_first, dropout, bidirectional``, ``nonlinearity`` for the RNN,
-``proj_size`` for the LSTM, ``device, dtype``), parameter names and shapes
-(``weight_ih_l0``, ``weight_hr_l1_reverse``, ...), state dict, ``forward``
-signature and return values, ``PackedSequence`` input included. So
-``ours.load_state_dict(torch_module.state_dict())`` works both ways. Mistakes
-raise ``torch.nn``'s exception types with its messages (``_checks.py``), the
-attributes and check methods of ``torch.nn.RNNBase`` are there, and so are
-second derivatives and the ``torch.func`` transforms; PyTorch's own test cases
-(``tests/nn/test_torch_module_db.py``) pass.
+``_RecurrentLayers`` takes ``torch.nn.RNNBase``'s constructor arguments
+(``input_size, hidden_size, num_layers, bias, batch_first, dropout,
+bidirectional``, ``proj_size`` for the LSTM, ``device, dtype``), registers its
+parameters under its names (``weight_ih_l0``, ``weight_hr_l1_reverse``, ...),
+so that ``ours.load_state_dict(torch_module.state_dict())`` works both ways,
+and has its attributes and check methods (``all_weights``, ``_flat_weights``,
+``check_forward_args``, ``permute_hidden``, ...). Mistakes raise ``torch.nn``'s
+exception types with its messages (``_checks.py``). Each subclass adds one
+step of its cell; the layers are stacked as in
+book/deep_rnns.md#eq-var-stacked, the two directions as in
+book/deep_rnns.md#eq-var-bidirectional, with dropout between layers in
+training (book/training_regularisation.md#eq-train-zaremba).
 
-Unlike ``torch.nn``, which calls cuDNN or fused kernels, each layer runs the
-equations of ``cells.py`` step by step, with autograd for the backward pass.
-Two things keep that fast: the input projection ``W_ih x_t + b`` of every
-step is one matrix product before the loop, and the four (or three) gate
-blocks share one product ``W_hh h_{t-1}`` per step.
+Unlike ``torch.nn``, which calls cuDNN or fused kernels, each layer runs its
+cell's equations step by step, with autograd for the backward pass (the LSTM
+has a fused path, ``lstm.py``). Two things keep that fast: the input
+projection ``W_ih x_t + b`` of every step is one matrix product before the
+loop, and the gate blocks share one product ``W_hh h_{t-1}`` per step.
 
 Every input is handled in the layout of a ``PackedSequence``: rows of
 ``data (N, D)`` grouped by time step, ``batch_sizes[t]`` rows at step t,
-longest sequences first. A time-major tensor (T, B, D) is that layout with
-every batch size equal to B, so one code path serves both.
+longest sequences first (book/training_batching.md). A time-major tensor
+(T, B, D) is that layout with every batch size equal to B, so one code path
+serves both.
 
 Dimensions: T time steps, B batch, D input features, H hidden units,
 P projection size (LSTM), L = ``num_layers``, S = 2 if bidirectional else 1.
@@ -35,10 +39,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ._checks import (InputError, check_dropout, check_flag, check_nonlinearity, check_size, refuse_projection,
-                      refuse_torchscript)
-from .cells import add_gate_parameters, check_same_place, gru_step, lstm_step, reset_uniform, rnn_step
-from .lstm_sequence import lstm_sequence
+from ._cell_base import add_gate_parameters, reset_uniform
+from ._checks import (InputError, check_dropout, check_flag, check_same_place, check_size, refuse_torchscript)
 
 
 def _run_direction(step, xw: Tensor, batch_sizes: list, states: tuple, reverse: bool):
@@ -332,121 +334,3 @@ class _RecurrentLayers(nn.Module):
 
 
 _STATE_NAMES = {"Expected hidden[0] size {}, got {}": "hx[0]", "Expected hidden[1] size {}, got {}": "hx[1]"}
-
-
-class RNN(_RecurrentLayers):
-    """Elman RNN layers, like ``torch.nn.RNN``: ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
-
-    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)``;
-    ``forward(input, hx=None) -> (output, h_n)``.
-
-    >>> rnn = RNN(3, 5, num_layers=2)
-    >>> output, h_n = rnn(torch.randn(7, 4, 3))
-    >>> output.shape, h_n.shape
-    (torch.Size([7, 4, 5]), torch.Size([2, 4, 5]))
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, **kwargs):
-        refuse_projection("RNN", kwargs)
-        self.nonlinearity = check_nonlinearity(nonlinearity)
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
-
-    def _step(self, w_hh, b_hh, w_hr):
-        return lambda xw, h: (rnn_step(xw, h, w_hh, self.nonlinearity),)
-
-
-class LSTM(_RecurrentLayers):
-    """LSTM layers, like ``torch.nn.LSTM`` (gate order i, f, g, o; see ``cells.lstm_step``).
-
-    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None)``;
-    ``forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``. With
-    ``proj_size = P > 0`` the hidden state is projected, ``h_t = W_hr (o_t * tanh(c_t))``
-    (Sak, Senior & Beaufays 2014), so h is (·, P) and c stays (·, H).
-
-    >>> lstm = LSTM(3, 5, bidirectional=True)
-    >>> output, (h_n, c_n) = lstm(torch.randn(7, 4, 3))
-    >>> output.shape, h_n.shape
-    (torch.Size([7, 4, 10]), torch.Size([2, 4, 5]))
-    """
-
-    gates = 4
-    num_states = 2
-    mode = "LSTM"
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device=device, dtype=dtype)
-
-    def _state_sizes(self) -> tuple:
-        return (self.proj_size or self.hidden_size, self.hidden_size)
-
-    def get_expected_cell_size(self, input: Tensor, batch_sizes: Optional[Tensor]) -> tuple:
-        expected = self.get_expected_hidden_size(input, batch_sizes)
-        return expected[0], expected[1], self.hidden_size
-
-    def check_forward_args(self, input: Tensor, hidden: tuple, batch_sizes: Optional[Tensor]) -> None:
-        self.check_input(input, batch_sizes)
-        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
-                               "Expected hidden[0] size {}, got {}")
-        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
-                               "Expected hidden[1] size {}, got {}")
-
-    def permute_hidden(self, hx: tuple, permutation: Optional[Tensor]) -> tuple:
-        if permutation is None:
-            return hx
-        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
-
-    def _step(self, w_hh, b_hh, w_hr):
-        return lambda xw, h, c: lstm_step(xw, h, c, w_hh, w_hr)
-
-    def _run(self, xw, batch_sizes, states, reverse, w_hh, b_hh, w_hr):
-        # torch.export traces plain operations; the fused function's in-place loop is not one.
-        if w_hr is not None or batch_sizes[-1] != batch_sizes[0] or torch.compiler.is_exporting():
-            return super()._run(xw, batch_sizes, states, reverse, w_hh, b_hh, w_hr)
-        # Dense input, no projection: the whole recurrence is one autograd node with
-        # a hand-written backward (lstm_sequence.py); measured on 2 CPU cores, 2.0x
-        # torch.nn at (T, B, D, H) = (100, 32, 64, 128) against 2.4x step by step.
-        seq = xw.view(len(batch_sizes), batch_sizes[0], xw.shape[-1])
-        h, c = lstm_sequence(seq.flip(0) if reverse else seq, states[0], states[1], w_hh)
-        h_n, c_n = h[-1], c[-1]
-        if reverse:
-            h = h.flip(0)
-        return h.reshape(-1, h.shape[-1]), (h_n, c_n)
-
-
-class GRU(_RecurrentLayers):
-    """GRU layers, like ``torch.nn.GRU`` (gate order r, z, n, reset after the
-    matrix product; see ``cells.gru_step``).
-
-    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0, bidirectional=False, device=None, dtype=None)``;
-    ``forward(input, hx=None) -> (output, h_n)``.
-
-    >>> output, h_n = GRU(3, 5, batch_first=True)(torch.randn(4, 7, 3))
-    >>> output.shape, h_n.shape
-    (torch.Size([4, 7, 5]), torch.Size([1, 4, 5]))
-    """
-
-    gates = 3
-    mode = "GRU"
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, **kwargs):
-        refuse_projection("GRU", kwargs)
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
-
-    def _projection_bias(self, b_ih, b_hh):
-        return b_ih
-
-    def _step(self, w_hh, b_hh, w_hr):
-        return lambda xw, h: (gru_step(xw, h, w_hh, b_hh),)
