@@ -31,8 +31,8 @@ statistics over the batch and all time steps together.
 Dimensions: T time steps, B batch (at least 2 in training mode), D =
 ``input_size``, H = ``hidden_size``, T_max = ``max_steps``.
 
-Taught in the book's chapter "Regularisation and normalisation",
-book/training_regularisation.md#eq-train-batchnorm-lstm.
+Taught in the book's chapter "Layer and batch normalisation",
+book/training_normalisation.md#eq-train-batchnorm-lstm.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ recording it for autograd, and return the layer, like ``torch.nn.init``.
 Dimensions: H hidden units, G gate blocks (1 for the RNN, 3 for the GRU,
 4 for the LSTM).
 
-Taught in the book's chapter "Initialisation, clipping and optimisers":
+Taught in the book's chapter "Initialisation and gradient clipping":
 orthogonal weights at book/training_init.md#eq-train-orthogonal, the
 forget-gate bias at book/training_init.md#eq-train-half-life.
 """

@@ -9,7 +9,7 @@ The update rules are those documented for ``torch.optim.SGD`` (dampening 0,
 ``maximize=False``), ``torch.optim.Adam`` (``amsgrad=False``) and
 ``torch.nn.utils.clip_grad_norm_``, step for step: the tests check them
 against torch to 1e-12 in float64. Clipping is taught in
-book/bptt.md#eq-bptt-clip, Adam in book/training_init.md#eq-train-adam.
+book/bptt.md#eq-bptt-clip, Adam in book/training_optimisers.md#eq-train-adam.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The equations and claims of the book's three training chapters (book/training_init.md,
-book/training_regularisation.md, book/training_batching.md).
+"""The equations and claims of the book's five training chapters (book/training_init.md,
+book/training_optimisers.md, book/training_regularisation.md, book/training_normalisation.md,
+book/training_batching.md).
 
 What the package's own tests already cover is only pointed to: orthogonal initialisation and the
 forget-gate bias in tests/nn/test_init.py, clipping and Adam against torch in
