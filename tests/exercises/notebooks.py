@@ -143,3 +143,19 @@ def assert_names_the_mistake(cell, says: list) -> None:
     assert error.ename == "AssertionError", f"{error.ename}: {error.evalue}"
     for text in says:
         assert text in error.evalue, f"expected {text!r} in the message:\n{error.evalue}"
+
+
+def assert_mistake_caught(path: Path, question_tests: list, mistake: tuple) -> None:
+    """Put a common mistake into a solution and check what the self-checks say.
+
+    ``mistake`` is ``(answer cell, right code, wrong code, test cell that must name it, texts its message must
+    contain, every test cell that fails)``; the test cells after the first in that list must say they build on
+    its question. ``question_tests`` lists the notebook's test cells in order (Q1 first).
+    """
+    answer_id, right, wrong, test_id, says, failing = mistake
+    cells, results = run_with_mistake(path, answer_id, right, wrong)
+    assert [g for g, r in results.items() if not r.passed] == failing  # the tests of the others use references
+    assert_names_the_mistake(cells[test_id], says)
+    for later in failing[1:]:
+        number, builds_on = question_tests.index(later) + 1, question_tests.index(test_id) + 1
+        assert f"which Q{number} builds on (pass Q{builds_on} first)" in results[later].feedback

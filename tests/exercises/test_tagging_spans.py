@@ -109,10 +109,4 @@ MISTAKES = {
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_common_mistake_is_named_in_the_failing_test_cell(mistake):
-    answer_id, right, wrong, test_id, says, failing = MISTAKES[mistake]
-    cells, results = notebooks.run_with_mistake(NOTEBOOK, answer_id, right, wrong)
-    assert [g for g, r in results.items() if not r.passed] == failing  # the tests of the others use references
-    notebooks.assert_names_the_mistake(cells[test_id], says)
-    for later in failing[1:]:
-        number = list(POINTS).index(later) + 1
-        assert f"which Q{number} builds on (pass Q{list(POINTS).index(test_id) + 1} first)" in results[later].feedback
+    notebooks.assert_mistake_caught(NOTEBOOK, list(POINTS), MISTAKES[mistake])
