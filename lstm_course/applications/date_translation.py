@@ -5,29 +5,35 @@ a bidirectional LSTM reads the characters of a date as people write it
 (``lstm_course.data.human_dates``: seven languages, nine formats), and an
 LSTM decoder with attention writes its ISO form one character at a time,
 trained with teacher forcing. ``split_dates`` draws training dates and
-held-out dates whose texts never occur in training; ``train_translator``
-trains on bucketed batches; ``translate`` decodes greedily or with beam
-search; ``exact_match`` is the share of dates translated without a single
-wrong character.
+held-out dates whose texts never occur in training, optionally in languages
+or formats that training never shows; ``train_translator`` trains on
+bucketed batches; ``translate`` decodes greedily or with beam search;
+``exact_match`` is the share of dates translated without a single wrong
+character, and ``mistake_kind`` sorts the others.
 
-Taught in the book's chapter "Attention and sequence-to-sequence" (``book/attention.md``).
+Taught in the book's chapter "Translating dates" (``book/date_translation.md``),
+after "Attention and sequence-to-sequence" (``book/attention.md``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import NamedTuple, Sequence
+
+from babel.dates import format_date
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
 from ..data import BucketBatchSampler, Vocabulary, human_dates, pad_batch
+from ..data.dates import FIRST, FORMATS, LANGUAGES, LAST
 from ..nn import Decoded, Seq2Seq
 from ..train import History, TrainConfig, fit, seed_everything
 
 __all__ = ["ISO_LENGTH", "TARGET_SYMBOLS", "Translator", "TranslatorConfig", "encode_dates", "exact_match",
-           "split_dates", "train_translator", "translate"]
+           "mistake_kind", "split_dates", "train_translator", "translate"]
 
 TARGET_SYMBOLS = "0123456789-"
 ISO_LENGTH = len("1958-08-29")
@@ -60,16 +66,35 @@ class Translator(NamedTuple):
     target_vocabulary: Vocabulary  # TARGET_SYMBOLS
 
 
-def split_dates(train_size: int, test_size: int, *, seed: int = 0) -> tuple:
+def split_dates(train_size: int, test_size: int, *, seed: int = 0, held_out_languages: Sequence[str] = (),
+                held_out_formats: Sequence[str] = ()) -> tuple:
     """``(train, test)`` lists of ``HumanDate``; no test text occurs among the training texts.
 
-    The test dates are drawn with ``seed + 1`` and those whose text is also a
-    training text are dropped, so ``len(test) <= test_size``.
+    The training dates are written in every language and format except the
+    held-out ones; the test dates in the held-out languages (all languages if
+    none is held out) and the held-out formats (all formats if none). The test
+    dates are drawn with ``seed + 1`` and those whose text is also a training
+    text are dropped, so ``len(test) <= test_size``.
+
+    >>> train, test = split_dates(50, 5, held_out_languages=["it"], held_out_formats=["long"])
+    >>> {d.language for d in train} & {"it"}, {d.format for d in train} & {"long"}
+    (set(), set())
+    >>> sorted({(d.language, d.format) for d in test})
+    [('it', 'long')]
     """
-    train = human_dates(train_size, seed=seed)
+    for name, held_out, known in (("held_out_languages", held_out_languages, LANGUAGES),
+                                  ("held_out_formats", held_out_formats, FORMATS)):
+        if isinstance(held_out, str) or not set(held_out) <= set(known):
+            raise ValueError(f"{name} must be a list of some of {known}, got {held_out!r}")
+        if set(held_out) == set(known):
+            raise ValueError(f"{name} holds out all of {known}: nothing would be left to train on")
+    train = human_dates(train_size, seed=seed,
+                        languages=tuple(x for x in LANGUAGES if x not in held_out_languages),
+                        formats=tuple(x for x in FORMATS if x not in held_out_formats))
     seen = {date.text for date in train}
-    test = [date for date in human_dates(test_size, seed=seed + 1) if date.text not in seen]
-    return train, test
+    test = human_dates(test_size, seed=seed + 1, languages=tuple(held_out_languages) or LANGUAGES,
+                       formats=tuple(held_out_formats) or FORMATS)
+    return train, [date for date in test if date.text not in seen]
 
 
 def encode_dates(dates: Sequence, source_vocabulary: Vocabulary, target_vocabulary: Vocabulary) -> tuple:
@@ -153,3 +178,33 @@ def exact_match(predicted: Sequence[str], dates: Sequence) -> float:
     if len(predicted) != len(dates):
         raise ValueError(f"need one prediction per date, got {len(predicted)} for {len(dates)} dates")
     return sum(guess == date.iso for guess, date in zip(predicted, dates)) / len(dates)
+
+
+def mistake_kind(date, predicted: str) -> str:
+    """Why ``predicted`` is not ``date.iso``: ``"right"`` if it is, else one of
+
+    - ``"another reading"``: a date of the data's range (1950-2049) that the same text
+      means in another of ``LANGUAGES`` written in the same format ("1/6/64" is
+      6 January in English and 1 June in Spanish): the text alone cannot settle it;
+    - ``"not a date"``: not a valid ``YYYY-MM-DD`` date ("2025-04-00");
+    - ``"wrong"``: a valid date that the text cannot mean.
+
+    >>> from lstm_course.data.dates import HumanDate
+    >>> date = HumanDate("1/6/64", "1964-06-01", "es", "short")
+    >>> guesses = ("1964-06-01", "1964-01-06", "1964-13-01", "1964-06-02", "2064-06-01")
+    >>> [mistake_kind(date, guess) for guess in guesses]
+    ['right', 'another reading', 'not a date', 'wrong', 'wrong']
+    """
+    if predicted == date.iso:
+        return "right"
+    try:
+        reading = datetime.date.fromisoformat(predicted)
+    except ValueError:
+        return "not a date"
+    if len(predicted) != ISO_LENGTH:
+        return "not a date"
+    # Two-digit years stand for 1950-2049, the dates the data set draws: "28" is not 2128.
+    if FIRST <= reading <= LAST and any(format_date(reading, format=date.format, locale=language) == date.text
+                                        for language in LANGUAGES):
+        return "another reading"
+    return "wrong"

@@ -43,11 +43,23 @@ def test_offline_the_error_says_where_to_put_the_file(cache):
         download.fetch("file:///nonexistent/missing.txt", digest)
 
 
+def test_a_sha1_digest_is_checked_too(cache):
+    source, _ = cache
+    sha1 = hashlib.sha1(source.read_bytes()).hexdigest()
+    assert download.fetch(source.as_uri(), sha1, algorithm="sha1").read_bytes() == source.read_bytes()
+    with pytest.raises(DataFileError, match="SHA1 .* was not kept"):
+        download.fetch(source.as_uri(), "0" * 40, algorithm="sha1", name="other.txt")
+    with pytest.raises(ValueError, match="'sha256' or 'sha1'"):
+        download.fetch(source.as_uri(), "0" * 32, algorithm="md5")
+
+
 def test_every_registered_data_set_has_an_https_address_a_checksum_and_a_source():
-    assert download.DATASETS
+    assert {"imdb", "fra-eng", "time-machine"} <= set(download.DATASETS)
     for name, entry in download.DATASETS.items():
-        assert entry.url.startswith("https://") and entry.size > 0 and "http" in entry.description, name
-        assert len(entry.sha256) == 64 and set(entry.sha256) <= set("0123456789abcdef"), name
+        assert entry.url.startswith("https://") and "http" in entry.description, name
+        assert entry.size is None or entry.size > 0, name
+        width = {"sha256": 64, "sha1": 40}[entry.algorithm]
+        assert len(entry.digest) == width and set(entry.digest) <= set("0123456789abcdef"), name
 
 
 def test_a_registered_data_set_is_fetched_through_the_cache_and_its_checksum(tmp_path, monkeypatch):
@@ -59,5 +71,13 @@ def test_a_registered_data_set_is_fetched_through_the_cache_and_its_checksum(tmp
     (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"not the archive")
     with pytest.raises(DataFileError):
         download.fetch_dataset("imdb")
-    with pytest.raises(ValueError, match="the data sets are: imdb"):
+    with pytest.raises(ValueError, match="the data sets are: fra-eng, imdb, time-machine"):
         download.fetch_dataset("imbd")
+
+
+def test_a_data_set_is_checked_with_the_algorithm_its_source_publishes(monkeypatch):
+    calls = []
+    monkeypatch.setattr(download, "fetch", lambda *args, **kwargs: calls.append((args, kwargs)))
+    download.fetch_dataset("time-machine")
+    entry = download.DATASETS["time-machine"]
+    assert calls == [((entry.url, entry.digest), {"algorithm": "sha1", "timeout": 600})]
