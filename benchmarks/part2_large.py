@@ -132,7 +132,7 @@ def ctc_reader(config_name, device, clock):
     decoded = ctc.greedy_ctc_decode(log_probs, test.lengths)
     exact = np.mean([d == label for d, label in zip(decoded, test.labels)])
     errors = sum(ctc.edit_distance(d, label) for d, label in zip(decoded, test.labels)) / sum(map(len, test.labels))
-    return f"{len(test.labels)} test sequences read exactly / symbol error rate", f"{exact:.1%} / {errors:.1%}"
+    return f"share of the {len(test.labels)} test sequences read exactly / symbol error rate", f"{exact:.1%} / {errors:.1%}"
 
 
 # name on the command line: (the run, the page it comes from); cheapest first on a GPU
