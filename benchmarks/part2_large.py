@@ -29,17 +29,8 @@ import time
 
 from timing import cpu_name, set_threads
 
-def date_translation(config_name, device, clock):
-    from lstm_course.applications import date_translation as dt
 
-    config = dt.TranslatorConfig.for_gpu() if config_name == "gpu" else dt.TranslatorConfig()
-    train, test = dt.split_dates(config.train_size, 1000, seed=config.seed)
-    with clock:
-        translator, _ = dt.train_translator(train, config, device=device)
-    greedy, _ = dt.translate(translator, [d.text for d in test])
-    return f"exact match on {len(test)} held-out dates, greedy", f"{dt.exact_match(greedy, test):.1%}"
-
-
+# Each run builds its chapter's data, trains inside `clock` and returns (metric, value) as the chapter rounds it.
 def forecasting(config_name, device, clock):
     import numpy as np
 
@@ -87,33 +78,6 @@ def classification(config_name, device, clock):
     return f"test accuracy on {len(splits.test)} surnames", f"{accuracy:.1%}"
 
 
-def tagging(config_name, device, clock):
-    from lstm_course.applications import tagging as tg
-    from lstm_course.data import Vocabulary
-
-    splits = tg.tagging_splits(seed=0)
-    vocabulary = Vocabulary.build(sentence.text for sentence in splits.train)
-    train, val, test = (tg.encode_sentences(part, vocabulary) for part in splits)
-    config = tg.TaggerConfig.for_gpu() if config_name == "gpu" else tg.TaggerConfig()
-    with clock:
-        model, _ = tg.train_tagger(train, val, len(vocabulary), config, device=device)
-    scores = tg.span_scores(tg.predict_tags(model, test), [sentence.tags for sentence in splits.test])
-    return (f"span F1 on {len(splits.test)} test sentences, bidirectional: all (names, dates)",
-            f"{scores['all'].f1:.3f} ({scores['NAME'].f1:.3f}, {scores['DATE'].f1:.3f})")
-
-
-def char_lm(config_name, device, clock):
-    from lstm_course.applications import language_model as lm
-    from lstm_course.data import char_stream, python_docs_text
-
-    streams = char_stream(python_docs_text(), val=0.05, test=0.05)
-    config = lm.LMConfig.for_gpu() if config_name == "gpu" else lm.LMConfig()
-    with clock:
-        model, _ = lm.train_char_lm(streams.train, streams.val, len(streams.vocabulary), config, device=device)
-    bits = lm.bits_per_character(model, streams.test)
-    return f"bits per character on the {len(streams.test):,} test characters", f"{bits:.2f}"
-
-
 def ctc_reader(config_name, device, clock):
     import numpy as np
     import torch
@@ -132,7 +96,46 @@ def ctc_reader(config_name, device, clock):
     decoded = ctc.greedy_ctc_decode(log_probs, test.lengths)
     exact = np.mean([d == label for d, label in zip(decoded, test.labels)])
     errors = sum(ctc.edit_distance(d, label) for d, label in zip(decoded, test.labels)) / sum(map(len, test.labels))
-    return f"share of the {len(test.labels)} test sequences read exactly / symbol error rate", f"{exact:.1%} / {errors:.1%}"
+    return (f"share of the {len(test.labels)} test sequences read exactly / symbol error rate",
+            f"{exact:.1%} / {errors:.1%}")
+
+
+def char_lm(config_name, device, clock):
+    from lstm_course.applications import language_model as lm
+    from lstm_course.data import char_stream, python_docs_text
+
+    streams = char_stream(python_docs_text(), val=0.05, test=0.05)
+    config = lm.LMConfig.for_gpu() if config_name == "gpu" else lm.LMConfig()
+    with clock:
+        model, _ = lm.train_char_lm(streams.train, streams.val, len(streams.vocabulary), config, device=device)
+    bits = lm.bits_per_character(model, streams.test)
+    return f"bits per character on the {len(streams.test):,} test characters", f"{bits:.2f}"
+
+
+def tagging(config_name, device, clock):
+    from lstm_course.applications import tagging as tg
+    from lstm_course.data import Vocabulary
+
+    splits = tg.tagging_splits(seed=0)
+    vocabulary = Vocabulary.build(sentence.text for sentence in splits.train)
+    train, val, test = (tg.encode_sentences(part, vocabulary) for part in splits)
+    config = tg.TaggerConfig.for_gpu() if config_name == "gpu" else tg.TaggerConfig()
+    with clock:
+        model, _ = tg.train_tagger(train, val, len(vocabulary), config, device=device)
+    scores = tg.span_scores(tg.predict_tags(model, test), [sentence.tags for sentence in splits.test])
+    return (f"span F1 on {len(splits.test)} test sentences, bidirectional: all (names, dates)",
+            f"{scores['all'].f1:.3f} ({scores['NAME'].f1:.3f}, {scores['DATE'].f1:.3f})")
+
+
+def date_translation(config_name, device, clock):
+    from lstm_course.applications import date_translation as dt
+
+    config = dt.TranslatorConfig.for_gpu() if config_name == "gpu" else dt.TranslatorConfig()
+    train, test = dt.split_dates(config.train_size, 1000, seed=config.seed)
+    with clock:
+        translator, _ = dt.train_translator(train, config, device=device)
+    greedy, _ = dt.translate(translator, [d.text for d in test])
+    return f"exact match on {len(test)} held-out dates, greedy", f"{dt.exact_match(greedy, test):.1%}"
 
 
 # name on the command line: (the run, the page it comes from); cheapest first on a GPU
